@@ -1,0 +1,127 @@
+/**
+ * ACE_Message_Block — a buffer with a read pointer and a write pointer, the
+ * unit every asynchronous read and write works on. Reads fill it at wrPtr and
+ * advance wrPtr; writes drain it from rdPtr and advance rdPtr. Blocks chain
+ * through `cont` for scatter/gather (readv/writev).
+ *
+ * @example
+ * const mb = new MessageBlock(4096);
+ * mb.copy('hello');          // wrPtr = 5
+ * mb.length();               // 5 bytes between rdPtr and wrPtr
+ * mb.rdPtr(5);               // consumed
+ */
+export class MessageBlock {
+  /** The whole storage; the kernel reads and writes into it. */
+  readonly buffer: Buffer;
+  /** The next block of a chain. */
+  cont: MessageBlock | null = null;
+  private rd = 0;
+  private wr = 0;
+
+  /** A block of `size` zeroed bytes, or one over an existing buffer (nothing copied, empty). */
+  constructor(sizeOrBuffer: number | Buffer) {
+    if (typeof sizeOrBuffer === 'number') {
+      if (!Number.isInteger(sizeOrBuffer) || sizeOrBuffer < 0) {
+        throw new RangeError(`MessageBlock size must be a non-negative integer, got ${sizeOrBuffer}`);
+      }
+      this.buffer = Buffer.alloc(sizeOrBuffer);
+    } else {
+      this.buffer = sizeOrBuffer;
+    }
+  }
+
+  /** A block holding a copy of data, with wrPtr after it. */
+  static from(data: string | Uint8Array): MessageBlock {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const mb = new MessageBlock(bytes.length);
+    mb.copy(bytes);
+    return mb;
+  }
+
+  /** Capacity in bytes. */
+  size(): number {
+    return this.buffer.length;
+  }
+
+  /** Bytes between rdPtr and wrPtr. */
+  length(): number {
+    return this.wr - this.rd;
+  }
+
+  /** Bytes free after wrPtr. */
+  space(): number {
+    return this.buffer.length - this.wr;
+  }
+
+  /** The read offset; with n, advances it by n bytes. */
+  rdPtr(n?: number): number {
+    if (n !== undefined) this.rd = this.moved(this.rd, n, this.wr, 'rdPtr');
+    return this.rd;
+  }
+
+  /** The write offset; with n, advances it by n bytes. */
+  wrPtr(n?: number): number {
+    if (n !== undefined) this.wr = this.moved(this.wr, n, this.buffer.length, 'wrPtr');
+    return this.wr;
+  }
+
+  /** Sets both offsets (ACE's rd_ptr(char*)/wr_ptr(char*)). */
+  setPointers(rd: number, wr: number): void {
+    if (!(0 <= rd && rd <= wr && wr <= this.buffer.length)) {
+      throw new RangeError(`MessageBlock pointers out of range: rd ${rd}, wr ${wr}, size ${this.buffer.length}`);
+    }
+    this.rd = rd;
+    this.wr = wr;
+  }
+
+  /** Copies data in at wrPtr and advances it; throws if it does not fit. */
+  copy(data: string | Uint8Array): void {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (bytes.length > this.space()) {
+      throw new RangeError(`MessageBlock.copy: ${bytes.length} bytes do not fit in ${this.space()}`);
+    }
+    this.buffer.set(bytes, this.wr);
+    this.wr += bytes.length;
+  }
+
+  /** The readable bytes, as a view (no copy). */
+  data(): Buffer {
+    return this.buffer.subarray(this.rd, this.wr);
+  }
+
+  /** Empties the block: both pointers back to 0. */
+  reset(): void {
+    this.rd = 0;
+    this.wr = 0;
+  }
+
+  /** Moves the readable bytes to the front, making room after them. */
+  crunch(): void {
+    if (this.rd === 0) return;
+    this.buffer.copyWithin(0, this.rd, this.wr);
+    this.wr -= this.rd;
+    this.rd = 0;
+  }
+
+  /** Readable bytes over the whole chain. */
+  totalLength(): number {
+    let n = 0;
+    for (let mb: MessageBlock | null = this; mb; mb = mb.cont) n += mb.length();
+    return n;
+  }
+
+  /** Free space over the whole chain. */
+  totalSpace(): number {
+    let n = 0;
+    for (let mb: MessageBlock | null = this; mb; mb = mb.cont) n += mb.space();
+    return n;
+  }
+
+  private moved(at: number, n: number, limit: number, what: string): number {
+    const to = at + n;
+    if (!Number.isInteger(n) || to < 0 || to > limit) {
+      throw new RangeError(`MessageBlock.${what}(${n}) moves to ${to}, outside 0..${limit}`);
+    }
+    return to;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The typed face of the addon (native/addon.cc). Only loadNative sees the
+ * untyped module.
+ */
+
+/** A verb the native layer can run; see native/common/operation.h. */
+export type NativeVerb =
+  | 'nop' | 'read' | 'write' | 'readv' | 'writev' | 'recv' | 'send'
+  | 'accept' | 'connect' | 'close' | 'timeout' | 'cancel';
+
+/** Set-up options passed to a native backend. */
+export interface NativeBackendOptions {
+  sqEntries?: number;
+  cqEntries?: number;
+  sqpoll?: boolean;
+  deferTaskrun?: boolean;
+}
+
+/**
+ * One backend instance. Every prepare call takes (slot, gen) — the
+ * completion token — and returns 0 or -errno; it makes no system call.
+ */
+export interface NativeProactor {
+  read(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
+  write(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
+  recv(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, msgFlags: number): number;
+  send(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, msgFlags: number): number;
+  readv(slot: number, gen: number, fd: number, views: Uint8Array[], iovecs: Uint8Array, position: number): number;
+  writev(slot: number, gen: number, fd: number, views: Uint8Array[], iovecs: Uint8Array, position: number): number;
+  accept(slot: number, gen: number, listenFd: number, addressBlock: Uint8Array): number;
+  connect(slot: number, gen: number, fd: number, sockaddr: Uint8Array, addrlen: number): number;
+  close(slot: number, gen: number, fd: number): number;
+  nop(slot: number, gen: number): number;
+  timeout(slot: number, gen: number, timespecBlock: Uint8Array, ms: number): number;
+  cancel(slot: number, gen: number): number;
+  /** Hands prepared operations to the kernel; returns how many, or -errno. */
+  submit(): number;
+  /** Copies finished operations into the completions array; returns the count. */
+  reap(): number;
+  /** Submits, then waits up to ms (-1: no limit): 1 ready, 0 timed out, -errno. */
+  wait(ms: number): number;
+  /** Post-reactive dispatch: libuv watches the notification fd and calls onReady. */
+  start(): void;
+  stop(): void;
+  destroy(): void;
+  describe(): string;
+  supports(verb: NativeVerb): boolean;
+  backlog(): number;
+}
+
+export interface NativeProactorConstructor {
+  new (
+    backend: string,
+    options: NativeBackendOptions,
+    completions: Int32Array,
+    onReady: (status: number) => void,
+  ): NativeProactor;
+}
+
+/** The platform's socket numbers and the native layout sizes. */
+export interface NativeSocketConstants {
+  AF_INET: number; AF_INET6: number; SOCK_STREAM: number; SOCK_DGRAM: number;
+  SOL_SOCKET: number; SO_REUSEADDR: number; SO_REUSEPORT: number; SO_ERROR: number;
+  SO_RCVBUF: number; SO_SNDBUF: number; SO_KEEPALIVE: number; SO_LINGER: number;
+  IPPROTO_TCP: number; TCP_NODELAY: number; IPPROTO_IPV6: number; IPV6_V6ONLY: number;
+  SHUT_RD: number; SHUT_WR: number; SHUT_RDWR: number;
+  SOCKADDR_STORAGE_SIZE: number; ADDRESS_OFFSET: number; ADDRESS_BLOCK_SIZE: number;
+  IOVEC_SIZE: number;
+}
+
+/** Synchronous socket calls; each returns its result or -errno. */
+export interface NativeSocket {
+  open(family: number, type: number, protocol: number): number;
+  setOption(fd: number, level: number, name: number, value: number): number;
+  getOption(fd: number, level: number, name: number): number;
+  bind(fd: number, sockaddr: Uint8Array, length: number): number;
+  listen(fd: number, backlog: number): number;
+  localAddress(fd: number, sockaddr: Uint8Array): number;
+  remoteAddress(fd: number, sockaddr: Uint8Array): number;
+  shutdown(fd: number, how: number): number;
+  close(fd: number): number;
+  pair(): [number, number] | number;
+  sendNow(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  recvNow(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  constants: NativeSocketConstants;
+}
+
+export interface NativeBinding {
+  Proactor: NativeProactorConstructor;
+  /** The backends this build has, most preferred first, comma-separated. */
+  backends: string;
+  socket: NativeSocket;
+}

@@ -1,0 +1,51 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ProactorError } from '../common/ProactorError';
+import { type NativeBinding } from './NativeBinding';
+
+let binding: NativeBinding | undefined;
+
+/** The package root: the nearest folder above this file whose package.json is ours. */
+function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'ace-proactor') return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return __dirname;
+    dir = parent;
+  }
+}
+
+/**
+ * Loads the addon once: build/Release, then build/Debug, then
+ * prebuilds/<platform>-<arch>. Fails with one message naming every place
+ * tried and what to do.
+ */
+export function loadNative(): NativeBinding {
+  if (binding) return binding;
+  const root = packageRoot();
+  const candidates = [
+    join(root, 'build', 'Release', 'ace_proactor.node'),
+    join(root, 'build', 'Debug', 'ace_proactor.node'),
+    join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'ace_proactor.node'),
+  ];
+  const tried: string[] = [];
+  for (const file of candidates) {
+    if (!existsSync(file)) {
+      tried.push(`${file} (missing)`);
+      continue;
+    }
+    try {
+      binding = require(file) as NativeBinding;
+      return binding;
+    } catch (e) {
+      tried.push(`${file} (${(e as Error).message})`);
+    }
+  }
+  throw new ProactorError(
+    'native-load',
+    `the ace-proactor addon could not be loaded; tried:\n  ${tried.join('\n  ')}\n` +
+      'Build it with `npm rebuild ace-proactor` (or `npx node-gyp rebuild` in the package).',
+  );
+}

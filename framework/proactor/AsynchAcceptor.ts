@@ -1,0 +1,169 @@
+import { INVALID_HANDLE, type Handle } from '../common/Handle';
+import { type InetAddr } from '../common/InetAddr';
+import { MessageBlock } from '../common/MessageBlock';
+import { ProactorError } from '../common/ProactorError';
+import { SockAcceptor } from '../common/SockAcceptor';
+import { SockStream } from '../common/SockStream';
+import { Errno } from '../common/errno';
+import { AsynchAccept } from './AsynchAccept';
+import { Handler } from './Handler';
+import { type Proactor } from './Proactor';
+import { type ServiceHandler } from './ServiceHandler';
+import { type AsynchAcceptResult } from './results/AsynchAcceptResult';
+
+/** ACE_Asynch_Acceptor's open() parameters. */
+export interface AsynchAcceptorOptions<H extends ServiceHandler> {
+  /** Makes the service handler for each connection (ACE's make_handler). */
+  makeHandler?: () => H;
+  /** Bytes of each connection to read before open() (AcceptEx style); default 0. */
+  bytesToRead?: number;
+  /** Call handler.addresses(remote, local) before open(); default false. */
+  passAddresses?: boolean;
+  /** listen() backlog; default 511. */
+  backlog?: number;
+  /** SO_REUSEADDR; default true. */
+  reuseAddr?: boolean;
+  /** SO_REUSEPORT; default false. */
+  reusePort?: boolean;
+  /** The proactor to accept on; default Proactor.instance(). */
+  proactor?: Proactor;
+  /** Ask validateConnection() before making a handler; default false. */
+  validateNewConnection?: boolean;
+  /** Start another accept as each one completes; default true. */
+  reissueAccept?: boolean;
+  /** Accepts kept in flight; -1 (default): as many as min(backlog, 16). */
+  numberOfInitialAccepts?: number;
+}
+
+/** Delay before re-accepting after EMFILE/ENFILE/ENOBUFS/ENOMEM. */
+const RESOURCE_BACKOFF_MS = 100;
+const RESOURCE_ERRORS = new Set([Errno.EMFILE, Errno.ENFILE, Errno.ENOBUFS, Errno.ENOMEM]);
+
+/**
+ * ACE_Asynch_Acceptor — POSA2 Acceptor (Acceptor-Connector) on the
+ * Proactor: keeps accepts in flight on a listening socket and, for each
+ * connection, makes a ServiceHandler and opens it.
+ *
+ * @example
+ * const acceptor = new AsynchAcceptor<Echo>();
+ * acceptor.open(new InetAddr(8080), { makeHandler: () => new Echo() });
+ */
+export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
+  private readonly listener = new SockAcceptor();
+  private readonly asynchAccept = new AsynchAccept();
+  private options: Required<Omit<AsynchAcceptorOptions<H>, 'proactor' | 'makeHandler'>> & Pick<AsynchAcceptorOptions<H>, 'makeHandler'> = {
+    bytesToRead: 0, passAddresses: false, backlog: 511, reuseAddr: true, reusePort: false,
+    validateNewConnection: false, reissueAccept: true, numberOfInitialAccepts: -1,
+  };
+  private closing = false;
+  private backoffTimer = 0;
+
+  /** Listens on address and starts the initial accepts. */
+  open(address: InetAddr, options: AsynchAcceptorOptions<H> = {}): void {
+    if (this.listener.handle() !== INVALID_HANDLE) throw new ProactorError('invalid-argument', 'AsynchAcceptor is already open');
+    this.options = { ...this.options, ...options };
+    const { backlog, reuseAddr, reusePort } = this.options;
+    this.listener.open(address, { backlog, reuseAddr, reusePort });
+    this.handle(this.listener.handle());
+    try {
+      this.asynchAccept.open(this, this.listener.handle(), undefined, options.proactor);
+      const initial = this.options.numberOfInitialAccepts;
+      const count = initial < 0 ? Math.min(backlog, 16) : initial;
+      for (let i = 0; i < count; i++) this.accept(this.options.bytesToRead);
+    } catch (e) {
+      this.listener.close();
+      throw e;
+    }
+  }
+
+  /** Starts one more accept. */
+  accept(bytesToRead = 0, act?: unknown): void {
+    this.asynchAccept.accept(new MessageBlock(bytesToRead), bytesToRead, INVALID_HANDLE, act);
+  }
+
+  /** The address it listens on. */
+  getLocalAddr(): InetAddr {
+    return this.listener.getLocalAddr();
+  }
+
+  /** Cancels the accepts in flight; returns how many were asked to cancel. */
+  cancel(): number {
+    return this.asynchAccept.cancel();
+  }
+
+  /** Stops accepting: cancels the accepts and closes the listening socket. */
+  async close(): Promise<void> {
+    if (this.closing || this.listener.handle() === INVALID_HANDLE) return;
+    this.closing = true;
+    if (this.backoffTimer) this.proactor()?.cancelTimer(this.backoffTimer);
+    const handle = this.listener.handle();
+    await this.asynchAccept.proactor().closeHandle(handle);
+  }
+
+  /** Makes the service handler for a new connection (ACE's make_handler). */
+  makeHandler(): H {
+    if (!this.options.makeHandler) {
+      throw new ProactorError('invalid-argument', 'AsynchAcceptor: pass options.makeHandler or override makeHandler()');
+    }
+    return this.options.makeHandler();
+  }
+
+  /** With validateNewConnection: return false to refuse (close) the connection. */
+  validateConnection(_result: AsynchAcceptResult, _remote: InetAddr, _local: InetAddr): boolean {
+    return true;
+  }
+
+  override handleAccept(result: AsynchAcceptResult): void {
+    try {
+      if (result.success) this.admit(result);
+    } finally {
+      this.reissue(result);
+    }
+  }
+
+  override handleTimeOut(): void {
+    this.backoffTimer = 0;
+    if (!this.closing) this.accept(this.options.bytesToRead);
+  }
+
+  private admit(result: AsynchAcceptResult): void {
+    const handle = result.acceptHandle;
+    const { passAddresses, validateNewConnection } = this.options;
+    let remote: InetAddr | undefined;
+    let local: InetAddr | undefined;
+    if (passAddresses || validateNewConnection) {
+      remote = result.remoteAddress();
+      local = SockStream.address(handle, 'local');
+    }
+    if (validateNewConnection && !this.validateConnection(result, remote!, local!)) {
+      this.closeQuietly(handle);
+      return;
+    }
+    let handler: H;
+    try {
+      handler = this.makeHandler();
+    } catch (e) {
+      this.closeQuietly(handle);
+      throw e;
+    }
+    handler.proactor(this.asynchAccept.proactor());
+    handler.handle(handle);
+    if (passAddresses) handler.addresses(remote!, local!);
+    if (result.act !== undefined) handler.act(result.act);
+    handler.open(handle, result.messageBlock);
+  }
+
+  private reissue(result: AsynchAcceptResult): void {
+    if (!this.options.reissueAccept || this.closing || result.error === Errno.ECANCELED) return;
+    if (RESOURCE_ERRORS.has(result.error)) {
+      // Out of fds or memory: accepting again at once would spin.
+      if (!this.backoffTimer) this.backoffTimer = this.asynchAccept.proactor().scheduleTimer(this, undefined, RESOURCE_BACKOFF_MS);
+      return;
+    }
+    this.accept(this.options.bytesToRead, result.act);
+  }
+
+  private closeQuietly(handle: Handle): void {
+    this.asynchAccept.proactor().closeHandle(handle).catch(() => undefined);
+  }
+}

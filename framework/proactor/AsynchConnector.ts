@@ -1,0 +1,93 @@
+import { type InetAddr } from '../common/InetAddr';
+import { MessageBlock } from '../common/MessageBlock';
+import { ProactorError } from '../common/ProactorError';
+import { SockStream } from '../common/SockStream';
+import { INVALID_HANDLE } from '../common/Handle';
+import { AsynchConnect } from './AsynchConnect';
+import { Handler } from './Handler';
+import { type Proactor } from './Proactor';
+import { type ServiceHandler } from './ServiceHandler';
+import { type AsynchConnectResult } from './results/AsynchConnectResult';
+
+/** ACE_Asynch_Connector's open() parameters. */
+export interface AsynchConnectorOptions<H extends ServiceHandler> {
+  /** Makes the service handler for each connection (ACE's make_handler). */
+  makeHandler?: () => H;
+  /** Call handler.addresses(remote, local) before open(); default false. */
+  passAddresses?: boolean;
+  /** Call validateConnection() for every attempt, failed ones too; default false. */
+  validateNewConnection?: boolean;
+  /** The proactor to connect on; default Proactor.instance(). */
+  proactor?: Proactor;
+}
+
+/**
+ * ACE_Asynch_Connector — POSA2 Connector (Acceptor-Connector) on the
+ * Proactor: connects asynchronously and, on success, makes a ServiceHandler
+ * and opens it. A failed attempt closes its socket; with
+ * validateNewConnection, validateConnection() hears of it.
+ *
+ * @example
+ * const connector = new AsynchConnector<Client>();
+ * connector.open({ makeHandler: () => new Client() });
+ * connector.connect(new InetAddr(8080, '127.0.0.1'));
+ */
+export class AsynchConnector<H extends ServiceHandler> extends Handler {
+  private readonly asynchConnect = new AsynchConnect();
+  private options: AsynchConnectorOptions<H> = {};
+
+  open(options: AsynchConnectorOptions<H> = {}): void {
+    this.options = options;
+    this.asynchConnect.open(this, INVALID_HANDLE, undefined, options.proactor);
+  }
+
+  /** Starts a connection to remote, from local if given. */
+  connect(remote: InetAddr, local?: InetAddr, reuseAddr = true, act?: unknown): void {
+    this.asynchConnect.connect(INVALID_HANDLE, remote, local, reuseAddr, act);
+  }
+
+  /** Cancels the connects in flight; returns how many were asked to cancel. */
+  cancel(): number {
+    return this.asynchConnect.cancel();
+  }
+
+  makeHandler(): H {
+    if (!this.options.makeHandler) {
+      throw new ProactorError('invalid-argument', 'AsynchConnector: pass options.makeHandler or override makeHandler()');
+    }
+    return this.options.makeHandler();
+  }
+
+  /**
+   * With validateNewConnection, called for every attempt (result.success
+   * tells how it went); return false to drop a connection that succeeded.
+   */
+  validateConnection(_result: AsynchConnectResult, _remote: InetAddr, _local: InetAddr | undefined): boolean {
+    return true;
+  }
+
+  override handleConnect(result: AsynchConnectResult): void {
+    const handle = result.connectHandle;
+    const proactor = this.asynchConnect.proactor();
+    const { passAddresses, validateNewConnection } = this.options;
+    const local = result.success && (passAddresses || validateNewConnection) ? SockStream.address(handle, 'local') : undefined;
+    let keep = result.success;
+    if (validateNewConnection) keep = this.validateConnection(result, result.remoteAddress, local) && keep;
+    if (!keep) {
+      proactor.closeHandle(handle).catch(() => undefined);
+      return;
+    }
+    let handler: H;
+    try {
+      handler = this.makeHandler();
+    } catch (e) {
+      proactor.closeHandle(handle).catch(() => undefined);
+      throw e;
+    }
+    handler.proactor(proactor);
+    handler.handle(handle);
+    if (passAddresses) handler.addresses(result.remoteAddress, local!);
+    if (result.act !== undefined) handler.act(result.act);
+    handler.open(handle, new MessageBlock(0));
+  }
+}

@@ -1,0 +1,80 @@
+import { INVALID_HANDLE, type Handle } from '../common/Handle';
+import { ProactorError } from '../common/ProactorError';
+import { type AsynchResult } from './AsynchResult';
+import { type Handler } from './Handler';
+import { Proactor } from './Proactor';
+
+/**
+ * ACE_Asynch_Operation — POSA2 Asynchronous Operation: the base of the
+ * Asynch_Stream factory classes. open() binds a handler, a handle and a
+ * proactor; each initiation starts one operation whose result comes back
+ * to the handler. Misuse at initiation throws; failures of the operation
+ * itself arrive in its result.
+ */
+export abstract class AsynchOperation {
+  /** @internal results started by this object and not yet completed */
+  readonly pending = new Set<AsynchResult>();
+  protected handler_: Handler | undefined;
+  protected handle_: Handle = INVALID_HANDLE;
+  protected completionKey_: unknown;
+  private proactor_: Proactor | undefined;
+
+  /**
+   * Binds this operation to handler and handle (default: handler.handle()),
+   * on proactor (default: handler.proactor(), else Proactor.instance()).
+   */
+  open(handler: Handler, handle: Handle = INVALID_HANDLE, completionKey?: unknown, proactor?: Proactor): void {
+    if (!handler) throw new ProactorError('invalid-argument', `${this.constructor.name}.open: a handler is required`);
+    this.handler_ = handler;
+    this.handle_ = handle === INVALID_HANDLE ? handler.handle() : handle;
+    this.completionKey_ = completionKey;
+    this.proactor_ = proactor ?? handler.proactor() ?? Proactor.instance();
+    if (handler.proactor() === undefined) handler.proactor(this.proactor_);
+  }
+
+  /**
+   * Asks the kernel to cancel every operation this object started. Each
+   * still completes, with ECANCELED if the cancel won the race. Returns how
+   * many were asked to cancel.
+   */
+  cancel(): number {
+    const impl = this.proactor().implementation();
+    for (const result of this.pending) impl.cancel(result);
+    return this.pending.size;
+  }
+
+  /** The proactor this operation dispatches through. */
+  proactor(): Proactor {
+    if (!this.proactor_) throw new ProactorError('invalid-argument', `${this.constructor.name} is not open`);
+    return this.proactor_;
+  }
+
+  /** The handle given to open(). */
+  handle(): Handle {
+    return this.handle_;
+  }
+
+  /** @internal Starts result again (a later phase of the same operation). */
+  restart(result: AsynchResult): void {
+    this.start(result);
+  }
+
+  /** Puts result in flight on this operation's proactor. */
+  protected start(result: AsynchResult): void {
+    this.proactor().implementation().start(result);
+    this.pending.add(result);
+  }
+
+  /** The handler, or a clear error if open() was not called. */
+  protected openHandler(): Handler {
+    if (!this.handler_) throw new ProactorError('invalid-argument', `${this.constructor.name} is not open: call open(handler, handle) first`);
+    return this.handler_;
+  }
+
+  /** Throws unless n is a whole number in 1..max. */
+  protected checkCount(what: string, n: number, max: number, limitName: string): void {
+    if (!Number.isInteger(n) || n <= 0 || n > max) {
+      throw new ProactorError('invalid-argument', `${this.constructor.name}.${what}: ${n} bytes is not within 1..${max} (${limitName})`);
+    }
+  }
+}

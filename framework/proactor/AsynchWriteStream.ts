@@ -1,0 +1,30 @@
+import { type MessageBlock } from '../common/MessageBlock';
+import { AsynchOperation } from './AsynchOperation';
+import { AsynchWriteStreamResult } from './results/AsynchWriteStreamResult';
+
+/**
+ * ACE_Asynch_Write_Stream — POSA2 Asynchronous Operation: writes a message
+ * block's readable bytes to a connected stream. A write may complete
+ * partially; the rest stays readable in the block.
+ *
+ * @example
+ * const ws = new AsynchWriteStream();
+ * ws.open(handler, handle);
+ * const mb = MessageBlock.from('hello\n');
+ * ws.write(mb, mb.length());   // → handler.handleWriteStream(result)
+ */
+export class AsynchWriteStream extends AsynchOperation {
+  /** Writes up to bytesToWrite (≤ mb.length()) from mb at its rdPtr. */
+  write(mb: MessageBlock, bytesToWrite: number, act?: unknown, priority = 0, signalNumber = 0): void {
+    const handler = this.openHandler();
+    this.checkCount('write', bytesToWrite, mb.length(), 'the message block length');
+    this.start(new AsynchWriteStreamResult(handler, this.handle_, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, this, false));
+  }
+
+  /** Writes up to bytesToWrite from the readable bytes of the chain mb → mb.cont → … */
+  writev(mb: MessageBlock, bytesToWrite: number, act?: unknown, priority = 0, signalNumber = 0): void {
+    const handler = this.openHandler();
+    this.checkCount('writev', bytesToWrite, mb.totalLength(), 'the chain length');
+    this.start(new AsynchWriteStreamResult(handler, this.handle_, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, this, true));
+  }
+}

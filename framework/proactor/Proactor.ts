@@ -1,0 +1,167 @@
+import { type Handle } from '../common/Handle';
+import { ProactorError } from '../common/ProactorError';
+import { errnoName } from '../common/errno';
+import { Handler } from './Handler';
+import { ProactorFactory } from './ProactorFactory';
+import { type HandlerErrorHook, ProactorImpl } from './ProactorImpl';
+import { type DispatchStrategy, type ProactorOptions } from './ProactorOptions';
+import { ProactorTimers } from './ProactorTimers';
+import { AsynchWakeupResult } from './results/AsynchWakeupResult';
+
+/**
+ * ACE_Proactor — POSA2 Proactor (Completion Dispatcher). It takes the
+ * completions of asynchronous operations from the kernel and calls each
+ * one's handler. One per thread; `Proactor.instance()` is the process-wide
+ * singleton, `new Proactor()` an independent one.
+ *
+ * @example
+ * const proactor = Proactor.instance();
+ * void proactor.proactorRunEventLoop();   // dispatch from Node's loop
+ * // … start operations; a handler calls proactor.proactorEndEventLoop() to stop
+ */
+export class Proactor {
+  private static singleton: Proactor | undefined;
+  private readonly impl: ProactorImpl;
+  private readonly timers: ProactorTimers;
+  private running: { done: Promise<void>; resolve: () => void; strategy: DispatchStrategy } | undefined;
+  private endRequested = false;
+  private readonly wakeupHandler = new Handler();
+
+  /** A proactor over impl, or over the backend the factory picks for options. */
+  constructor(implOrOptions: ProactorImpl | ProactorOptions = {}) {
+    this.impl = implOrOptions instanceof ProactorImpl ? implOrOptions : ProactorFactory.create(implOrOptions);
+    this.timers = new ProactorTimers(this.impl);
+  }
+
+  /** The process-wide Proactor, created on first use. */
+  static instance(): Proactor;
+  /** Replaces the singleton (null: forget it); returns the previous one. */
+  static instance(proactor: Proactor | null): Proactor | undefined;
+  static instance(proactor?: Proactor | null): Proactor | undefined {
+    if (proactor === undefined) {
+      if (!Proactor.singleton || Proactor.singleton.impl.isClosed()) Proactor.singleton = new Proactor();
+      return Proactor.singleton;
+    }
+    const previous = Proactor.singleton;
+    Proactor.singleton = proactor ?? undefined;
+    return previous;
+  }
+
+  /** The Bridge implementor (backend) behind this proactor. */
+  implementation(): ProactorImpl {
+    return this.impl;
+  }
+
+  /** The backend's name ('uring', …). */
+  get backend(): string {
+    return this.impl.name;
+  }
+
+  /** Where exceptions thrown by completion handlers go; dispatch continues. */
+  set errorHook(hook: HandlerErrorHook) {
+    this.impl.errorHook = hook;
+  }
+
+  get errorHook(): HandlerErrorHook {
+    return this.impl.errorHook;
+  }
+
+  /**
+   * Dispatches completions until proactorEndEventLoop(). 'post-reactive'
+   * (default): Node's loop wakes the proactor when completions are ready,
+   * and the returned Promise settles at the end. 'call-through': this thread
+   * waits in the kernel and dispatches until the end, then returns.
+   */
+  proactorRunEventLoop(strategy: DispatchStrategy = 'post-reactive'): Promise<void> {
+    if (this.running) return this.running.done;
+    this.endRequested = false;
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    this.running = { done, resolve, strategy };
+    if (strategy === 'post-reactive') {
+      this.impl.watch(true);
+      return done;
+    }
+    try {
+      while (!this.endRequested && !this.impl.isClosed()) {
+        if (this.handleEvents(-1) < 0) break;
+      }
+    } finally {
+      this.finishRun();
+    }
+    return done;
+  }
+
+  /** Stops the event loop started by proactorRunEventLoop. */
+  proactorEndEventLoop(): void {
+    this.endRequested = true;
+    if (this.running?.strategy === 'post-reactive') this.finishRun();
+  }
+
+  /** Whether the event loop has been asked to end. */
+  proactorEventLoopDone(): boolean {
+    return this.endRequested;
+  }
+
+  /**
+   * Call-through dispatch: waits in the kernel up to timeoutMs (-1: no
+   * limit) and dispatches every completion ready. Returns 1 if any were
+   * dispatched, 0 on timeout, -1 on error.
+   */
+  handleEvents(timeoutMs = -1): number {
+    return this.impl.handleEvents(timeoutMs);
+  }
+
+  /** Calls handler.handleTimeOut(now, act) after delayMs, then every intervalMs if > 0. */
+  scheduleTimer(handler: Handler, act: unknown, delayMs: number, intervalMs = 0): number {
+    return this.timers.schedule(handler, act, delayMs, intervalMs);
+  }
+
+  /** Cancels a timer by id, or all of a handler's; returns how many were cancelled. */
+  cancelTimer(timer: number | Handler): number {
+    return typeof timer === 'number' ? this.timers.cancel(timer) : this.timers.cancelHandler(timer);
+  }
+
+  /** Posts howMany no-op completions; each calls handler.handleWakeup(). */
+  proactorPostWakeupCompletions(howMany: number, handler: Handler = this.wakeupHandler): void {
+    for (let i = 0; i < howMany; i++) this.impl.start(new AsynchWakeupResult(handler));
+  }
+
+  /**
+   * Cancels every operation in flight on handle (each completes with
+   * ECANCELED), then closes it. Settles when the handle is closed.
+   */
+  closeHandle(handle: Handle): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.impl.closeHandle(handle, (error) => {
+        if (error === 0) resolve();
+        else reject(new ProactorError('system', `close(${handle}): ${errnoName(error)}`, error, 'close'));
+      });
+    });
+  }
+
+  /** Operations in flight (timers included). */
+  inflight(): number {
+    return this.impl.inflight();
+  }
+
+  /**
+   * Cancels every operation and timer, dispatches their completions
+   * (ECANCELED), ends the event loop and releases the backend.
+   */
+  close(): Promise<void> {
+    this.endRequested = true;
+    this.impl.close();
+    this.finishRun();
+    if (Proactor.singleton === this) Proactor.singleton = undefined;
+    return Promise.resolve();
+  }
+
+  private finishRun(): void {
+    const running = this.running;
+    if (!running) return;
+    this.running = undefined;
+    if (running.strategy === 'post-reactive') this.impl.watch(false);
+    running.resolve();
+  }
+}

@@ -1,0 +1,82 @@
+import 'reflect-metadata';
+import { Container } from 'inversify';
+import { debug } from '../common/debug';
+import { ProactorError } from '../common/ProactorError';
+import { loadNative } from '../native/loadNative';
+import { type ProactorImpl } from './ProactorImpl';
+import { type ProactorOptions } from './ProactorOptions';
+import { PROACTOR_IMPL, PROACTOR_OPTIONS } from './tokens';
+import { UringProactorImpl } from './UringProactorImpl';
+
+const container = new Container();
+container.bind(PROACTOR_IMPL).to(UringProactorImpl).whenNamed('uring');
+
+/**
+ * Abstract Factory for ProactorImpl: picks the backend for this platform.
+ * The order is the addon's (the platform decision is made once, natively);
+ * PROACTOR_BACKEND or options.backend names one outright. A backend the
+ * kernel refuses (ENOSYS, EPERM, io_uring_disabled) is passed over for the
+ * next; NODE_DEBUG=proactor says which was chosen and why.
+ *
+ * @example
+ * const impl = ProactorFactory.create({ backend: 'uring' });
+ */
+export class ProactorFactory {
+  /** The container the backends are bound in; bind more to add backends. */
+  static container(): Container {
+    return container;
+  }
+
+  /** The backends to try, in order. */
+  static candidates(options: ProactorOptions = {}): string[] {
+    const named = options.backend ?? process.env.PROACTOR_BACKEND;
+    if (named) return [named];
+    return loadNative().backends.split(',').filter((name) => container.isBound(PROACTOR_IMPL, { name }));
+  }
+
+  /** The backends this machine can set up now, in preference order. */
+  static availableBackends(): string[] {
+    return loadNative()
+      .backends.split(',')
+      .filter((name) => {
+        try {
+          ProactorFactory.create({ backend: name }).close();
+          return true;
+        } catch {
+          return false;
+        }
+      });
+  }
+
+  static create(options: ProactorOptions = {}): ProactorImpl {
+    const candidates = ProactorFactory.candidates(options);
+    const explicit = options.backend ?? process.env.PROACTOR_BACKEND;
+    const refusals: string[] = [];
+    let last: ProactorError | undefined;
+    for (const name of candidates) {
+      if (!container.isBound(PROACTOR_IMPL, { name })) {
+        refusals.push(`${name}: no such backend (known: ${loadNative().backends})`);
+        continue;
+      }
+      const scoped = new Container({ parent: container });
+      scoped.bind(PROACTOR_OPTIONS).toConstantValue(options);
+      try {
+        const impl = scoped.get<ProactorImpl>(PROACTOR_IMPL, { name });
+        const why = explicit ? `named by ${options.backend ? 'options.backend' : 'PROACTOR_BACKEND'}` : refusals.length ? `after ${refusals.join('; ')}` : 'first choice for this platform';
+        debug(`backend ${name} chosen (${why}): ${impl.describe()}`);
+        return impl;
+      } catch (e) {
+        const cause = ProactorError.is(e) ? e : (e as Error).cause instanceof ProactorError ? ((e as Error).cause as ProactorError) : e;
+        if (ProactorError.is(cause)) last = cause;
+        refusals.push(`${name}: ${(cause as Error).message}`);
+        debug(`backend ${name} refused: ${(cause as Error).message}`);
+      }
+    }
+    throw new ProactorError(
+      'backend-unavailable',
+      `no proactor backend could be set up: ${refusals.join('; ') || 'none known'}`,
+      last?.errno,
+      last?.syscall,
+    );
+  }
+}

@@ -1,0 +1,46 @@
+import { type Handle } from '../common/Handle';
+import { type AsynchResult } from './AsynchResult';
+
+/** Receives what a completion handler threw; dispatch goes on. */
+export type HandlerErrorHook = (error: unknown, result: AsynchResult | undefined) => void;
+
+/**
+ * ACE_Proactor_Impl — the Bridge implementor behind Proactor: one subclass per
+ * way the platform runs asynchronous operations. The Proactor's public
+ * methods forward here; AsynchOperations start their results here.
+ */
+export abstract class ProactorImpl {
+  /** The backend's name: 'uring', 'epoll', 'aio', 'iocp'. */
+  abstract readonly name: string;
+  /** What was set up: sizes and features in use. */
+  abstract describe(): string;
+  /** Whether this backend can run the verb ('readv', 'accept', …) here. */
+  abstract supports(verb: string): boolean;
+  /** Operations in flight. */
+  abstract inflight(): number;
+
+  /** Puts result in flight; throws ProactorError if it cannot be started. */
+  abstract start(result: AsynchResult): void;
+  /** Asks the kernel to cancel result; it still completes (ECANCELED). */
+  abstract cancel(result: AsynchResult): void;
+
+  /** Call-through dispatch: 1 dispatched, 0 timed out, -1 error. */
+  abstract handleEvents(timeoutMs: number): number;
+  /** Post-reactive dispatch: let Node's loop wake us for completions. */
+  abstract watch(on: boolean): void;
+
+  /** Cancels everything, dispatches the cancellations, releases the kernel side. */
+  abstract close(): void;
+  /** Whether close() was called. */
+  abstract isClosed(): boolean;
+
+  /** Where handler exceptions go. */
+  errorHook: HandlerErrorHook = (error, result) => {
+    const where = result ? ` in ${result.constructor.name.replace(/Result$/, '')} handler` : '';
+    const text = error instanceof Error && error.stack ? error.stack : String(error);
+    process.stderr.write(`ace-proactor: uncaught exception${where}: ${text}\n`);
+  };
+
+  /** The handle's close (after cancelling what is in flight on it) as an operation. */
+  abstract closeHandle(handle: Handle, done: (error: number) => void): void;
+}

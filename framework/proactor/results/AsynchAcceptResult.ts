@@ -1,0 +1,79 @@
+import { INVALID_HANDLE, type Handle } from '../../common/Handle';
+import { InetAddr } from '../../common/InetAddr';
+import { type MessageBlock } from '../../common/MessageBlock';
+import { type NativeProactor } from '../../native/NativeBinding';
+import { loadNative } from '../../native/loadNative';
+import { type AsynchOperation } from '../AsynchOperation';
+import { AsynchResult } from '../AsynchResult';
+import { type Handler } from '../Handler';
+
+/**
+ * ACE_Asynch_Accept::Result — a new connection. With bytesToRead > 0 the
+ * accept also reads the connection's first bytes into messageBlock before
+ * it completes (as AcceptEx does); bytesTransferred counts them.
+ */
+export class AsynchAcceptResult extends AsynchResult {
+  /** The accepted connection's handle; INVALID_HANDLE until success. */
+  acceptHandle: Handle = INVALID_HANDLE;
+  /** The kernel writes the peer's sockaddr here. */
+  private readonly addressBlock: Buffer;
+  /** 'accept' until the connection is there, then 'read' for its first bytes. */
+  private phase: 'accept' | 'read' = 'accept';
+
+  constructor(
+    handler: Handler | null,
+    /** The listening handle. */
+    readonly listenHandle: Handle,
+    /** Receives the first bytes when bytesToRead > 0. */
+    readonly messageBlock: MessageBlock,
+    /** How many first bytes to read with the accept (0: none). */
+    readonly bytesToRead: number,
+    act: unknown,
+    completionKey: unknown,
+    priority: number,
+    signalNumber: number,
+    owner: AsynchOperation | null,
+  ) {
+    super(handler, act, completionKey, priority, signalNumber, owner);
+    this.addressBlock = Buffer.alloc(loadNative().socket.constants.ADDRESS_BLOCK_SIZE);
+  }
+
+  /** The peer's address, as the kernel reported it at accept. */
+  remoteAddress(): InetAddr {
+    return InetAddr.fromSockaddr(this.addressBlock, loadNative().socket.constants.ADDRESS_OFFSET);
+  }
+
+  /** @internal */
+  prepare(native: NativeProactor): number {
+    if (this.phase === 'accept') return native.accept(this.slot, this.gen, this.listenHandle, this.addressBlock);
+    const mb = this.messageBlock;
+    return native.read(this.slot, this.gen, this.acceptHandle, mb.buffer, mb.wrPtr(), this.bytesToRead, -1);
+  }
+
+  /** @internal */
+  override complete(res: number, flags: number): void {
+    if (this.phase === 'accept') {
+      if (res >= 0) {
+        this.acceptHandle = res;
+        if (this.bytesToRead > 0 && this.owner) {
+          this.phase = 'read';
+          this.owner.restart(this);
+          return;
+        }
+      }
+      super.complete(res < 0 ? res : 0, flags);
+      return;
+    }
+    if (res > 0) this.messageBlock.wrPtr(res);
+    if (res < 0 && this.owner) {
+      // The connection came but its first read failed: nobody will own it.
+      this.owner.proactor().closeHandle(this.acceptHandle).catch(() => undefined);
+      this.acceptHandle = INVALID_HANDLE;
+    }
+    super.complete(res, flags);
+  }
+
+  protected dispatch(): void {
+    this.handler()?.handleAccept(this);
+  }
+}

@@ -1,0 +1,55 @@
+import { type Handle } from '../../common/Handle';
+import { type MessageBlock } from '../../common/MessageBlock';
+import { type NativeProactor } from '../../native/NativeBinding';
+import { type AsynchOperation } from '../AsynchOperation';
+import { AsynchResult } from '../AsynchResult';
+import { type Handler } from '../Handler';
+import { IoVectors } from './IoVectors';
+
+/**
+ * ACE_Asynch_Read_Stream::Result — the outcome of a stream read. On success
+ * the message block's wrPtr has moved past the bytes read (over the chain,
+ * for readv); 0 bytes means the peer closed (EOF).
+ */
+export class AsynchReadStreamResult extends AsynchResult {
+  private readonly vectors: IoVectors | undefined;
+
+  constructor(
+    handler: Handler | null,
+    /** The handle read from. */
+    readonly handle: Handle,
+    /** Where the bytes went. */
+    readonly messageBlock: MessageBlock,
+    /** How many bytes were asked for. */
+    readonly bytesToRead: number,
+    act: unknown,
+    completionKey: unknown,
+    priority: number,
+    signalNumber: number,
+    owner: AsynchOperation | null,
+    vectored: boolean,
+  ) {
+    super(handler, act, completionKey, priority, signalNumber, owner);
+    this.vectors = vectored ? IoVectors.forRead(messageBlock, bytesToRead) : undefined;
+  }
+
+  /** @internal */
+  prepare(native: NativeProactor): number {
+    if (this.vectors) return native.readv(this.slot, this.gen, this.handle, this.vectors.views, this.vectors.iovecs, -1);
+    const mb = this.messageBlock;
+    return native.read(this.slot, this.gen, this.handle, mb.buffer, mb.wrPtr(), this.bytesToRead, -1);
+  }
+
+  /** @internal */
+  override complete(res: number, flags: number): void {
+    if (res > 0) {
+      if (this.vectors) this.vectors.advanceWrite(res);
+      else this.messageBlock.wrPtr(res);
+    }
+    super.complete(res, flags);
+  }
+
+  protected dispatch(): void {
+    this.handler()?.handleReadStream(this);
+  }
+}

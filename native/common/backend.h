@@ -1,0 +1,72 @@
+// The contract between the Proactor and an Asynchronous Operation Processor.
+// native/<backend>/ implements it; native/<os>/backends.cc lists the ones an
+// OS has. Every function returns -errno and never throws or sets errno.
+#ifndef ACE_PROACTOR_COMMON_BACKEND_H_
+#define ACE_PROACTOR_COMMON_BACKEND_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/operation.h"
+
+namespace ace {
+
+// Tuning a caller may ask for; a backend takes what it can and says so in
+// Describe().
+struct BackendOptions {
+  // submission queue entries
+  uint32_t sq_entries = 1024;
+  // completion queue entries (0: four times sq_entries)
+  uint32_t cq_entries = 0;
+  // io_uring: a kernel thread polls the SQ (burns a core)
+  bool sqpoll = false;
+  // io_uring: defer task work to the submitter (SINGLE_ISSUER|DEFER_TASKRUN)
+  bool defer_taskrun = false;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // The backend's name: "uring", "epoll", "aio", "iocp".
+  virtual const char* Name() const = 0;
+  // One line on what was set up: sizes and the features in use.
+  virtual std::string Describe() const = 0;
+  // Whether this backend can run op on this kernel.
+  virtual bool Supports(OpCode op) const = 0;
+
+  // Queues op without a system call. A full queue never fails: the
+  // operation waits in user space and goes in at a later Submit().
+  virtual int Prepare(const Operation& op) = 0;
+  // Hands queued operations to the kernel; returns how many went in.
+  virtual int Submit() = 0;
+  // Copies up to max finished operations into out; never blocks.
+  virtual int Reap(Completion* out, int max) = 0;
+  // Submits, then blocks up to timeout_ms (-1: no limit) until a completion
+  // is ready. Returns 1 ready, 0 timed out or interrupted, -errno on error.
+  virtual int Wait(int timeout_ms) = 0;
+
+  // The fd that polls readable while completions wait (post-reactive
+  // dispatch), or -1 when the backend has none.
+  virtual int NotifyFd() const = 0;
+  // Re-arms NotifyFd() before the completions are drained.
+  virtual void ClearNotify() = 0;
+  // Operations waiting in user space for room in the kernel's queue.
+  virtual size_t Backlog() const = 0;
+};
+
+// Creates the named backend for this OS. On failure returns null, with
+// *err = -errno and *what naming the call that failed ("io_uring_setup").
+std::unique_ptr<Backend> CreateBackend(const std::string& name,
+                                       const BackendOptions& options, int* err,
+                                       std::string* what);
+
+// The names CreateBackend() knows on this OS, most preferred first,
+// separated by commas.
+const char* BackendNames();
+
+}  // namespace ace
+
+#endif  // ACE_PROACTOR_COMMON_BACKEND_H_

@@ -1,0 +1,66 @@
+// The one description of an asynchronous operation that every backend accepts.
+#ifndef ACE_PROACTOR_COMMON_OPERATION_H_
+#define ACE_PROACTOR_COMMON_OPERATION_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ace {
+
+// The verbs a backend may run; each backend maps them to its kernel's calls.
+enum class OpCode : uint8_t {
+  kNop,      // completes at once; used for wakeups
+  kRead,     // buf/len at offset (-1: the stream's current position)
+  kWrite,    // buf/len at offset (-1: the stream's current position)
+  kReadv,    // iov/iovcnt at offset
+  kWritev,   // iov/iovcnt at offset
+  kRecv,     // socket recv(buf, len, msg_flags)
+  kSend,     // socket send(buf, len, msg_flags)
+  kAccept,   // accept into addr/addrlen; res is the new fd
+  kConnect,  // connect to addr (len bytes)
+  kClose,    // cancel everything in flight on fd, then close it
+  kTimeout,  // completes with -ETIME after the timespec at addr
+  kCancel,   // cancel the operation whose user_data is target
+  kCount     // number of verbs
+};
+
+// Everything a backend needs to start one operation. The memory that addr,
+// addr2 and the iovecs point at is owned by the caller (the JS in-flight
+// table) and stays alive until this operation's completion is reaped.
+struct Operation {
+  OpCode code = OpCode::kNop;
+  int32_t fd = -1;
+  uint64_t user_data = 0;  // the Asynchronous Completion Token's slot
+  void* addr = nullptr;    // buffer, iovec array, sockaddr or timespec
+  uint32_t len = 0;        // bytes, iovec count or sockaddr length
+  int64_t offset = -1;     // file position; -1 for streams
+  void* addr2 = nullptr;   // accept: socklen_t in/out
+  uint32_t msg_flags = 0;  // recv/send flags
+  uint64_t target = 0;     // cancel: user_data of the operation to cancel
+};
+
+// One finished operation, as the kernel reported it.
+struct Completion {
+  uint64_t user_data;  // as given in Operation
+  int32_t res;         // bytes or new fd on success, -errno on failure
+  uint32_t flags;      // backend flags (io_uring CQE flags)
+};
+
+// One scatter/gather element, laid out as POSIX struct iovec; backends
+// whose kernel wants another layout (WSABUF) convert.
+struct IoVec {
+  void* base;
+  size_t len;
+};
+
+// Completion::flags bit: more completions will follow for this user_data
+// (a multishot operation); its slot stays in flight.
+constexpr uint32_t kCompletionMore = 1;
+
+// The user_data of completions that belong to the backend itself; never
+// reported to the caller.
+constexpr uint64_t kInternalUserData = ~uint64_t{0};
+
+}  // namespace ace
+
+#endif  // ACE_PROACTOR_COMMON_OPERATION_H_

@@ -1,0 +1,42 @@
+// Synchronous socket calls behind the wrapper facades (SockAcceptor,
+// SockConnector, SockStream). Each returns its result or -errno.
+#ifndef ACE_PROACTOR_COMMON_SOCKET_OPS_H_
+#define ACE_PROACTOR_COMMON_SOCKET_OPS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ace::sock {
+
+// The platform's numbers the TypeScript side encodes addresses with.
+struct Constants {
+  int af_inet, af_inet6, sock_stream, sock_dgram;
+  int sol_socket, so_reuseaddr, so_reuseport, so_error, so_rcvbuf, so_sndbuf,
+      so_keepalive, so_linger;
+  int ipproto_tcp, tcp_nodelay, ipproto_ipv6, ipv6_v6only;
+  int shut_rd, shut_wr, shut_rdwr;
+  int sockaddr_storage_size, socklen_size;
+};
+const Constants& GetConstants();
+
+// A non-blocking, close-on-exec socket.
+int Open(int family, int type, int protocol);
+int SetOption(int fd, int level, int name, int value);
+int GetOption(int fd, int level, int name);
+int Bind(int fd, const void* addr, uint32_t len);
+int Listen(int fd, int backlog);
+// Writes the address into addr (capacity len); returns its length.
+int LocalAddress(int fd, void* addr, uint32_t len);
+int RemoteAddress(int fd, void* addr, uint32_t len);
+int Shutdown(int fd, int how);
+int Close(int fd);
+// A connected pair of stream sockets, for tests and in-process pipes.
+int Pair(int fds[2]);
+// Sends what fits without blocking; for tests that need a peer's RST (with
+// SO_LINGER 0 then Close) or raw bytes.
+int SendNow(int fd, const void* buf, size_t len);
+int RecvNow(int fd, void* buf, size_t len);
+
+}  // namespace ace::sock
+
+#endif  // ACE_PROACTOR_COMMON_SOCKET_OPS_H_

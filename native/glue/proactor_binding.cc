@@ -1,0 +1,372 @@
+#include "glue/proactor_binding.h"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "glue/values.h"
+
+namespace ace::glue {
+
+Napi::Function ProactorBinding::Define(Napi::Env env) {
+  return DefineClass(
+      env, "Proactor",
+      {InstanceMethod<&ProactorBinding::Read>("read"),
+       InstanceMethod<&ProactorBinding::Write>("write"),
+       InstanceMethod<&ProactorBinding::Recv>("recv"),
+       InstanceMethod<&ProactorBinding::Send>("send"),
+       InstanceMethod<&ProactorBinding::Readv>("readv"),
+       InstanceMethod<&ProactorBinding::Writev>("writev"),
+       InstanceMethod<&ProactorBinding::Accept>("accept"),
+       InstanceMethod<&ProactorBinding::Connect>("connect"),
+       InstanceMethod<&ProactorBinding::Close>("close"),
+       InstanceMethod<&ProactorBinding::Nop>("nop"),
+       InstanceMethod<&ProactorBinding::Timeout>("timeout"),
+       InstanceMethod<&ProactorBinding::Cancel>("cancel"),
+       InstanceMethod<&ProactorBinding::Submit>("submit"),
+       InstanceMethod<&ProactorBinding::Reap>("reap"),
+       InstanceMethod<&ProactorBinding::Wait>("wait"),
+       InstanceMethod<&ProactorBinding::Start>("start"),
+       InstanceMethod<&ProactorBinding::Stop>("stop"),
+       InstanceMethod<&ProactorBinding::Destroy>("destroy"),
+       InstanceMethod<&ProactorBinding::Describe>("describe"),
+       InstanceMethod<&ProactorBinding::Supports>("supports"),
+       InstanceMethod<&ProactorBinding::Backlog>("backlog")});
+}
+
+ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<ProactorBinding>(info), env_(info.Env()) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsObject() ||
+      !info[2].IsTypedArray() || !info[3].IsFunction()) {
+    throw Napi::TypeError::New(
+        env, "Proactor(backend: string, options: object, completions: "
+             "Int32Array, onReady: function)");
+  }
+  auto completions = info[2].As<Napi::TypedArray>();
+  if (completions.TypedArrayType() != napi_int32_array ||
+      completions.ElementLength() < 4) {
+    throw Napi::TypeError::New(env, "completions must be an Int32Array of 4n");
+  }
+  Napi::Object o = info[1].As<Napi::Object>();
+  BackendOptions options;
+  options.sq_entries = OptionalUint32(o, "sqEntries", options.sq_entries);
+  options.cq_entries = OptionalUint32(o, "cqEntries", options.cq_entries);
+  options.sqpoll = OptionalBool(o, "sqpoll", false);
+  options.defer_taskrun = OptionalBool(o, "deferTaskrun", false);
+
+  int err = 0;
+  std::string what;
+  backend_ = CreateBackend(info[0].As<Napi::String>(), options, &err, &what);
+  if (!backend_) throw SystemError(env, -err, what);
+
+  auto array = completions.As<Napi::Int32Array>();
+  completions_ref_ = Napi::Persistent(array);
+  completions_ = array.Data();
+  capacity_ = static_cast<int>(array.ElementLength() / 4);
+  on_ready_ = Napi::Persistent(info[3].As<Napi::Function>());
+  async_context_ = std::make_unique<Napi::AsyncContext>(env, "ProactorCompletion");
+  napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
+}
+
+ProactorBinding::~ProactorBinding() {
+  napi_remove_env_cleanup_hook(env_, OnEnvCleanup, this);
+  Teardown();
+}
+
+void ProactorBinding::OnEnvCleanup(void* self) {
+  static_cast<ProactorBinding*>(self)->Teardown();
+}
+
+void ProactorBinding::Teardown() {
+  if (poll_) {
+    uv_poll_stop(poll_);
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) {
+      delete reinterpret_cast<uv_poll_t*>(h);
+    });
+    poll_ = nullptr;
+    polling_ = false;
+  }
+  backend_.reset();
+}
+
+Backend* ProactorBinding::Live(const Napi::Env& env) {
+  if (!backend_) throw Napi::Error::New(env, "the proactor is closed");
+  return backend_.get();
+}
+
+Napi::Value ProactorBinding::PrepareChecked(const Napi::Env& env,
+                                            const Operation& op) {
+  return Napi::Number::New(env, Live(env)->Prepare(op));
+}
+
+bool ProactorBinding::ParseBuffer(const Napi::CallbackInfo& info,
+                                  Operation* op) {
+  op->user_data = UserData(info, 0);
+  op->fd = info[2].As<Napi::Number>().Int32Value();
+  Bytes bytes = GetBytes(info.Env(), info[3], "buffer");
+  const uint32_t offset = info[4].As<Napi::Number>().Uint32Value();
+  const uint32_t length = info[5].As<Napi::Number>().Uint32Value();
+  if (static_cast<size_t>(offset) + length > bytes.length) {
+    throw Napi::RangeError::New(info.Env(), "offset + length exceed the buffer");
+  }
+  op->addr = bytes.data + offset;
+  op->len = length;
+  return true;
+}
+
+Napi::Value ProactorBinding::ReadWrite(const Napi::CallbackInfo& info,
+                                       OpCode code) {
+  Operation op;
+  op.code = code;
+  ParseBuffer(info, &op);
+  op.offset = static_cast<int64_t>(info[6].As<Napi::Number>().DoubleValue());
+  return PrepareChecked(info.Env(), op);
+}
+
+// read(slot, gen, fd, buffer, offset, length, position)
+Napi::Value ProactorBinding::Read(const Napi::CallbackInfo& info) {
+  return ReadWrite(info, OpCode::kRead);
+}
+
+// write(slot, gen, fd, buffer, offset, length, position)
+Napi::Value ProactorBinding::Write(const Napi::CallbackInfo& info) {
+  return ReadWrite(info, OpCode::kWrite);
+}
+
+// recv(slot, gen, fd, buffer, offset, length, msgFlags)
+Napi::Value ProactorBinding::Recv(const Napi::CallbackInfo& info) {
+  Operation op;
+  op.code = OpCode::kRecv;
+  ParseBuffer(info, &op);
+  op.msg_flags = info[6].As<Napi::Number>().Uint32Value();
+  return PrepareChecked(info.Env(), op);
+}
+
+// send(slot, gen, fd, buffer, offset, length, msgFlags)
+Napi::Value ProactorBinding::Send(const Napi::CallbackInfo& info) {
+  Operation op;
+  op.code = OpCode::kSend;
+  ParseBuffer(info, &op);
+  op.msg_flags = info[6].As<Napi::Number>().Uint32Value();
+  return PrepareChecked(info.Env(), op);
+}
+
+// readv/writev(slot, gen, fd, views: Uint8Array[], iovecs: Buffer, position)
+// The iovec array is written into the caller's buffer, which the in-flight
+// table keeps alive with the operation.
+Napi::Value ProactorBinding::Vectored(const Napi::CallbackInfo& info,
+                                      OpCode code) {
+  Napi::Env env = info.Env();
+  Operation op;
+  op.code = code;
+  op.user_data = UserData(info, 0);
+  op.fd = info[2].As<Napi::Number>().Int32Value();
+  if (!info[3].IsArray()) throw Napi::TypeError::New(env, "views must be an array");
+  auto views = info[3].As<Napi::Array>();
+  const uint32_t count = views.Length();
+  Bytes iov_bytes = GetBytes(env, info[4], "iovecs");
+  if (count == 0 || iov_bytes.length < count * sizeof(IoVec)) {
+    throw Napi::RangeError::New(env, "iovecs buffer too small for the views");
+  }
+  auto* iov = reinterpret_cast<IoVec*>(iov_bytes.data);
+  for (uint32_t i = 0; i < count; ++i) {
+    Bytes b = GetBytes(env, views.Get(i), "view");
+    iov[i] = IoVec{b.data, b.length};
+  }
+  op.addr = iov;
+  op.len = count;
+  op.offset = static_cast<int64_t>(info[5].As<Napi::Number>().DoubleValue());
+  return PrepareChecked(env, op);
+}
+
+Napi::Value ProactorBinding::Readv(const Napi::CallbackInfo& info) {
+  return Vectored(info, OpCode::kReadv);
+}
+
+Napi::Value ProactorBinding::Writev(const Napi::CallbackInfo& info) {
+  return Vectored(info, OpCode::kWritev);
+}
+
+// accept(slot, gen, listenFd, addressBlock): the block holds a socklen then
+// the peer's sockaddr, filled in by the kernel.
+Napi::Value ProactorBinding::Accept(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Operation op;
+  op.code = OpCode::kAccept;
+  op.user_data = UserData(info, 0);
+  op.fd = info[2].As<Napi::Number>().Int32Value();
+  Bytes block = GetBytes(env, info[3], "addressBlock");
+  if (block.length < kAddressBlockSize) {
+    throw Napi::RangeError::New(env, "address block too small");
+  }
+  auto* len = reinterpret_cast<uint32_t*>(block.data);
+  *len = static_cast<uint32_t>(block.length - kAddressOffset);
+  op.addr2 = len;
+  op.addr = block.data + kAddressOffset;
+  return PrepareChecked(env, op);
+}
+
+// connect(slot, gen, fd, sockaddr: Uint8Array, addrlen)
+Napi::Value ProactorBinding::Connect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Operation op;
+  op.code = OpCode::kConnect;
+  op.user_data = UserData(info, 0);
+  op.fd = info[2].As<Napi::Number>().Int32Value();
+  Bytes addr = GetBytes(env, info[3], "sockaddr");
+  op.len = info[4].As<Napi::Number>().Uint32Value();
+  if (op.len > addr.length) throw Napi::RangeError::New(env, "addrlen exceeds the sockaddr");
+  op.addr = addr.data;
+  return PrepareChecked(env, op);
+}
+
+// close(slot, gen, fd): cancels what is in flight on fd, then closes it.
+Napi::Value ProactorBinding::Close(const Napi::CallbackInfo& info) {
+  Operation op;
+  op.code = OpCode::kClose;
+  op.user_data = UserData(info, 0);
+  op.fd = info[2].As<Napi::Number>().Int32Value();
+  return PrepareChecked(info.Env(), op);
+}
+
+// nop(slot, gen): completes at once with 0.
+Napi::Value ProactorBinding::Nop(const Napi::CallbackInfo& info) {
+  Operation op;
+  op.code = OpCode::kNop;
+  op.user_data = UserData(info, 0);
+  return PrepareChecked(info.Env(), op);
+}
+
+// timeout(slot, gen, timespecBlock, ms): completes with -ETIME after ms.
+Napi::Value ProactorBinding::Timeout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Operation op;
+  op.code = OpCode::kTimeout;
+  op.user_data = UserData(info, 0);
+  Bytes block = GetBytes(env, info[2], "timespecBlock");
+  if (block.length < 16) throw Napi::RangeError::New(env, "timespec block too small");
+  const double ms = info[3].As<Napi::Number>().DoubleValue();
+  auto* ts = reinterpret_cast<int64_t*>(block.data);
+  const int64_t whole = static_cast<int64_t>(ms < 0 ? 0 : ms);
+  ts[0] = whole / 1000;
+  ts[1] = (whole % 1000) * 1000000 +
+          static_cast<int64_t>((ms - static_cast<double>(whole)) * 1e6);
+  op.addr = block.data;
+  return PrepareChecked(env, op);
+}
+
+// cancel(slot, gen): asks the kernel to cancel that operation; it then
+// completes with -ECANCELED (or finishes normally if it was too late).
+Napi::Value ProactorBinding::Cancel(const Napi::CallbackInfo& info) {
+  Operation op;
+  op.code = OpCode::kCancel;
+  op.user_data = kInternalUserData;
+  op.target = UserData(info, 0);
+  return PrepareChecked(info.Env(), op);
+}
+
+Napi::Value ProactorBinding::Submit(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), Live(info.Env())->Submit());
+}
+
+Napi::Value ProactorBinding::Reap(const Napi::CallbackInfo& info) {
+  Backend* b = Live(info.Env());
+  static_assert(sizeof(Completion) == 16, "completion layout");
+  Completion batch[256];
+  int total = 0;
+  while (total < capacity_) {
+    const int want = std::min(capacity_ - total, 256);
+    const int n = b->Reap(batch, want);
+    if (n < 0) return Napi::Number::New(info.Env(), total ? total : n);
+    for (int i = 0; i < n; ++i) {
+      int32_t* q = completions_ + 4 * (total + i);
+      q[0] = static_cast<int32_t>(batch[i].user_data & 0xffffffffu);
+      q[1] = static_cast<int32_t>(batch[i].user_data >> 32);
+      q[2] = batch[i].res;
+      q[3] = static_cast<int32_t>(batch[i].flags);
+    }
+    total += n;
+    if (n < want) break;
+  }
+  return Napi::Number::New(info.Env(), total);
+}
+
+Napi::Value ProactorBinding::Wait(const Napi::CallbackInfo& info) {
+  const int ms = info[0].As<Napi::Number>().Int32Value();
+  return Napi::Number::New(info.Env(), Live(info.Env())->Wait(ms));
+}
+
+void ProactorBinding::OnPoll(uv_poll_t* handle, int status, int) {
+  auto* self = static_cast<ProactorBinding*>(handle->data);
+  if (!self->backend_) return;
+  self->backend_->ClearNotify();
+  Napi::Env env(self->env_);
+  Napi::HandleScope scope(env);
+  try {
+    self->on_ready_.MakeCallback(env.Global(),
+                                 {Napi::Number::New(env, status)},
+                                 *self->async_context_);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+Napi::Value ProactorBinding::Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Backend* b = Live(env);
+  if (polling_) return env.Undefined();
+  if (!poll_) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
+      throw Napi::Error::New(env, "no libuv loop for this environment");
+    }
+    poll_ = new uv_poll_t;
+    int r = uv_poll_init(loop, poll_, b->NotifyFd());
+    if (r < 0) {
+      delete poll_;
+      poll_ = nullptr;
+      throw SystemError(env, -r, "uv_poll_init");
+    }
+    poll_->data = this;
+  }
+  int r = uv_poll_start(poll_, UV_READABLE, OnPoll);
+  if (r < 0) throw SystemError(env, -r, "uv_poll_start");
+  polling_ = true;
+  return env.Undefined();
+}
+
+Napi::Value ProactorBinding::Stop(const Napi::CallbackInfo& info) {
+  if (poll_ && polling_) uv_poll_stop(poll_);
+  polling_ = false;
+  return info.Env().Undefined();
+}
+
+Napi::Value ProactorBinding::Destroy(const Napi::CallbackInfo& info) {
+  Teardown();
+  return info.Env().Undefined();
+}
+
+Napi::Value ProactorBinding::Describe(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), Live(info.Env())->Describe());
+}
+
+// supports(verb): whether the kernel runs that verb ("read", "accept", ...).
+Napi::Value ProactorBinding::Supports(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string verb = info[0].As<Napi::String>();
+  for (int i = 0; i < static_cast<int>(OpCode::kCount); ++i) {
+    if (verb == kVerbNames[i]) {
+      return Napi::Boolean::New(env, Live(env)->Supports(static_cast<OpCode>(i)));
+    }
+  }
+  throw Napi::TypeError::New(env, "unknown verb '" + verb + "'");
+}
+
+Napi::Value ProactorBinding::Backlog(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           static_cast<double>(Live(info.Env())->Backlog()));
+}
+
+}  // namespace ace::glue

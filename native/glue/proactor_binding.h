@@ -1,0 +1,82 @@
+// N-API face of one Backend: prepare calls, submit, reap into a shared
+// Int32Array, call-through wait, and the libuv watch that drives
+// post-reactive dispatch.
+#ifndef ACE_PROACTOR_GLUE_PROACTOR_BINDING_H_
+#define ACE_PROACTOR_GLUE_PROACTOR_BINDING_H_
+
+#include <napi.h>
+#include <uv.h>
+
+#include <memory>
+
+#include "common/backend.h"
+
+namespace ace::glue {
+
+class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
+ public:
+  // The JS class: new Proactor(backend, options, completions, onReady).
+  static Napi::Function Define(Napi::Env env);
+  explicit ProactorBinding(const Napi::CallbackInfo& info);
+  ~ProactorBinding() override;
+
+ private:
+  // Prepare calls; each returns 0 or -errno and makes no system call.
+  Napi::Value Read(const Napi::CallbackInfo& info);
+  Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value Recv(const Napi::CallbackInfo& info);
+  Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value Readv(const Napi::CallbackInfo& info);
+  Napi::Value Writev(const Napi::CallbackInfo& info);
+  Napi::Value Accept(const Napi::CallbackInfo& info);
+  Napi::Value Connect(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Nop(const Napi::CallbackInfo& info);
+  Napi::Value Timeout(const Napi::CallbackInfo& info);
+  Napi::Value Cancel(const Napi::CallbackInfo& info);
+  // Hands prepared operations to the kernel.
+  Napi::Value Submit(const Napi::CallbackInfo& info);
+  // Copies finished operations into the completions array; returns count.
+  Napi::Value Reap(const Napi::CallbackInfo& info);
+  // Call-through: blocks in the kernel up to ms for a completion.
+  Napi::Value Wait(const Napi::CallbackInfo& info);
+  // Post-reactive: start/stop libuv watching the notification fd.
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value Stop(const Napi::CallbackInfo& info);
+  // Tears the backend down; idempotent.
+  Napi::Value Destroy(const Napi::CallbackInfo& info);
+  Napi::Value Describe(const Napi::CallbackInfo& info);
+  Napi::Value Supports(const Napi::CallbackInfo& info);
+  Napi::Value Backlog(const Napi::CallbackInfo& info);
+
+  // Ready-to-use backend or a thrown Error.
+  Backend* Live(const Napi::Env& env);
+  // Prepares op, or throws on misuse; returns the backend's result.
+  Napi::Value PrepareChecked(const Napi::Env& env, const Operation& op);
+  // Parses (slot, gen, fd, buffer, offset, length) into op.
+  bool ParseBuffer(const Napi::CallbackInfo& info, Operation* op);
+  Napi::Value ReadWrite(const Napi::CallbackInfo& info, OpCode code);
+  Napi::Value Vectored(const Napi::CallbackInfo& info, OpCode code);
+  void Teardown();
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnEnvCleanup(void* self);
+
+  // the Asynchronous Operation Processor
+  std::unique_ptr<Backend> backend_;
+  // the completions array shared with JS: (slot, gen, res, flags) quads
+  Napi::Reference<Napi::Int32Array> completions_ref_;
+  int32_t* completions_ = nullptr;
+  int capacity_ = 0;
+  // called with the count after a post-reactive reap
+  Napi::FunctionReference on_ready_;
+  // the async context completions are dispatched in
+  std::unique_ptr<Napi::AsyncContext> async_context_;
+  // libuv's watch on backend_->NotifyFd(); owned until its close callback
+  uv_poll_t* poll_ = nullptr;
+  bool polling_ = false;
+  napi_env env_ = nullptr;
+};
+
+}  // namespace ace::glue
+
+#endif  // ACE_PROACTOR_GLUE_PROACTOR_BINDING_H_

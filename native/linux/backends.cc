@@ -1,0 +1,18 @@
+// The backends Linux has, in order of preference.
+#include "common/backend.h"
+#include "uring/uring_backend.h"
+
+namespace ace {
+
+const char* BackendNames() { return "uring"; }
+
+std::unique_ptr<Backend> CreateBackend(const std::string& name,
+                                       const BackendOptions& options, int* err,
+                                       std::string* what) {
+  if (name == "uring") return uring::UringBackend::Create(options, err, what);
+  *err = -ENOENT;
+  *what = "no backend named '" + name + "' on linux (have: " + BackendNames() + ")";
+  return nullptr;
+}
+
+}  // namespace ace
