@@ -67,10 +67,11 @@ export class Proactor {
   }
 
   /**
-   * Dispatches completions until proactorEndEventLoop(). 'post-reactive'
-   * (default): Node's loop wakes the proactor when completions are ready,
-   * and the returned Promise settles at the end. 'call-through': this thread
-   * waits in the kernel and dispatches until the end, then returns.
+   * Dispatches completions until proactorEndEventLoop(); the Promise settles
+   * then. 'post-reactive' (default): Node's loop wakes the proactor when
+   * completions are ready. 'call-through': this thread waits in the kernel
+   * and dispatches; only microtasks (Promise continuations) run in between,
+   * not Node's timers or I/O.
    */
   proactorRunEventLoop(strategy: DispatchStrategy = 'post-reactive'): Promise<void> {
     if (this.running) return this.running.done;
@@ -78,24 +79,27 @@ export class Proactor {
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     this.running = { done, resolve, strategy };
-    if (strategy === 'post-reactive') {
-      this.impl.watch(true);
-      return done;
-    }
+    if (strategy === 'post-reactive') this.impl.watch(true);
+    else void this.runCallThrough();
+    return done;
+  }
+
+  private async runCallThrough(): Promise<void> {
     try {
       while (!this.endRequested && !this.impl.isClosed()) {
         if (this.handleEvents(-1) < 0) break;
+        await undefined;
       }
     } finally {
       this.finishRun();
     }
-    return done;
   }
 
   /** Stops the event loop started by proactorRunEventLoop. */
   proactorEndEventLoop(): void {
     this.endRequested = true;
     if (this.running?.strategy === 'post-reactive') this.finishRun();
+    // A call-through loop sees the request when the current batch ends.
   }
 
   /** Whether the event loop has been asked to end. */

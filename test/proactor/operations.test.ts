@@ -67,7 +67,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
   }
 
   describe('when a read completes', () => {
-    it('should advance wrPtr by the bytes and hand back the act unchanged', () => {
+    it('should advance wrPtr by the bytes and hand back the act unchanged', async () => {
       const [a, b] = socketPair();
       closeAfter.push(a, b);
       const rec = new Recorder(proactor);
@@ -76,7 +76,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       const mb = new MessageBlock(16);
       rs.read(mb, 16, act);
       sock.sendNow(b, Buffer.from('hello'), 0, 5);
-      dispatchUntil(proactor, () => rec.results.length === 1, 'the read');
+      await dispatchUntil(proactor, () => rec.results.length === 1, 'the read');
       const r = rec.results[0] as AsynchReadStreamResult;
       expect(r.success).toBe(true);
       expect(r.bytesTransferred).toBe(5);
@@ -87,20 +87,20 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       expect(r.handle).toBe(a);
     });
 
-    it('should report EOF as success with 0 bytes when the peer closes', () => {
+    it('should report EOF as success with 0 bytes when the peer closes', async () => {
       const [a, b] = socketPair();
       closeAfter.push(a);
       const rec = new Recorder(proactor);
       streams(rec, a).rs.read(new MessageBlock(8), 8);
       sock.close(b);
-      dispatchUntil(proactor, () => rec.results.length === 1, 'EOF');
+      await dispatchUntil(proactor, () => rec.results.length === 1, 'EOF');
       expect(rec.results[0].success).toBe(true);
       expect(rec.results[0].bytesTransferred).toBe(0);
       expect(rec.results[0].error).toBe(0);
     });
 
-    it('should report ECONNRESET when the peer resets the connection', () => {
-      const { server, client } = tcpPair(proactor);
+    it('should report ECONNRESET when the peer resets the connection', async () => {
+      const { server, client } = await tcpPair(proactor);
       closeAfter.push(server);
       const rec = new Recorder(proactor);
       streams(rec, server).rs.read(new MessageBlock(8), 8);
@@ -108,20 +108,20 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       // SO_LINGER 0 then close sends RST instead of FIN.
       sock.setOption(client, sock.constants.SOL_SOCKET, sock.constants.SO_LINGER, 0);
       sock.close(client);
-      dispatchUntil(proactor, () => rec.results.length === 1, 'the reset');
+      await dispatchUntil(proactor, () => rec.results.length === 1, 'the reset');
       expect(rec.results[0].success).toBe(false);
       expect(rec.results[0].errorCode).toBe('ECONNRESET');
     });
   });
 
   describe('when writes and vectored operations run', () => {
-    it('should move rdPtr by the bytes written and deliver them', () => {
+    it('should move rdPtr by the bytes written and deliver them', async () => {
       const [a, b] = socketPair();
       closeAfter.push(a, b);
       const rec = new Recorder(proactor);
       const mb = MessageBlock.from('abcdef');
       streams(rec, a).ws.write(mb, 6);
-      dispatchUntil(proactor, () => rec.results.length === 1, 'the write');
+      await dispatchUntil(proactor, () => rec.results.length === 1, 'the write');
       expect(rec.results[0].bytesTransferred).toBe(6);
       expect(mb.length()).toBe(0);
       const got = Buffer.alloc(16);
@@ -129,7 +129,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       expect(got.subarray(0, 6).toString()).toBe('abcdef');
     });
 
-    it('should gather a chain with writev and scatter it with readv', () => {
+    it('should gather a chain with writev and scatter it with readv', async () => {
       const [a, b] = socketPair();
       closeAfter.push(a, b);
       const rec = new Recorder(proactor);
@@ -143,7 +143,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       into.cont.cont = new MessageBlock(20);
       const { rs } = streams(rec, b);
       rs.readv(into, into.totalSpace());
-      dispatchUntil(proactor, () => rec.results.length === 2, 'writev and readv');
+      await dispatchUntil(proactor, () => rec.results.length === 2, 'writev and readv');
       const read = rec.results.find((r) => r.constructor.name === 'AsynchReadStreamResult')!;
       expect(read.bytesTransferred).toBe(13);
       expect([into.data(), into.cont.data(), into.cont.cont.data()].map(String)).toEqual(['one', '-two', '-three']);
@@ -152,7 +152,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
   });
 
   describe('when a connect fails', () => {
-    it('should complete with ECONNREFUSED and leave the handle to the caller', () => {
+    it('should complete with ECONNREFUSED and leave the handle to the caller', async () => {
       const probe = new SockAcceptor();
       probe.open(new InetAddr(0, '127.0.0.1'));
       const port = probe.getLocalAddr().port;
@@ -161,7 +161,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       const connect = new AsynchConnect();
       connect.open(rec, INVALID_HANDLE, undefined, proactor);
       connect.connect(INVALID_HANDLE, new InetAddr(port, '127.0.0.1'));
-      dispatchUntil(proactor, () => rec.results.length === 1, 'the refused connect');
+      await dispatchUntil(proactor, () => rec.results.length === 1, 'the refused connect');
       const r = rec.results[0] as AsynchConnectResult;
       expect(r.success).toBe(false);
       expect(r.errorCode).toBe('ECONNREFUSED');
@@ -170,7 +170,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
   });
 
   describe('when operations are cancelled or their handle closed', () => {
-    it('should complete a cancelled read with ECANCELED', () => {
+    it('should complete a cancelled read with ECANCELED', async () => {
       const [a, b] = socketPair();
       closeAfter.push(a, b);
       const rec = new Recorder(proactor);
@@ -178,14 +178,14 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       rs.read(new MessageBlock(8), 8, 'act-1');
       proactor.handleEvents(0);
       expect(rs.cancel()).toBe(1);
-      dispatchUntil(proactor, () => rec.results.length === 1, 'the cancelled read');
+      await dispatchUntil(proactor, () => rec.results.length === 1, 'the cancelled read');
       expect(rec.results[0].success).toBe(false);
       expect(rec.results[0].errorCode).toBe('ECANCELED');
       expect(rec.results[0].act).toBe('act-1');
     });
 
     it('should complete every operation in flight when their handle is closed', async () => {
-      const { server, client } = tcpPair(proactor);
+      const { server, client } = await tcpPair(proactor);
       closeAfter.push(client);
       const rec = new Recorder(proactor);
       const { rs, ws } = streams(rec, server);
@@ -198,7 +198,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       proactor.handleEvents(0);
       let closed = false;
       void proactor.closeHandle(server).then(() => (closed = true));
-      dispatchUntil(proactor, () => rec.results.length === 3, 'three completions');
+      await dispatchUntil(proactor, () => rec.results.length === 3, 'three completions');
       await Promise.resolve();
       expect(closed).toBe(true);
       expect(rec.results.map((r) => r.act).sort()).toEqual(['r1', 'r2', 'w1']);
@@ -223,7 +223,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
   });
 
   describe('when a handler throws', () => {
-    it('should report it through the error hook and go on dispatching', () => {
+    it('should report it through the error hook and go on dispatching', async () => {
       const [a, b] = socketPair();
       closeAfter.push(a, b);
       const seen: unknown[] = [];
@@ -239,13 +239,13 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       rs.read(new MessageBlock(1), 1);
       rs.read(new MessageBlock(1), 1);
       sock.sendNow(b, Buffer.from('xy'), 0, 2);
-      dispatchUntil(proactor, () => calls === 2, 'both reads');
+      await dispatchUntil(proactor, () => calls === 2, 'both reads');
       expect(seen.map((e) => (e as Error).message)).toEqual(['boom 1', 'boom 2']);
     });
   });
 
   describe('when an initiation is misused', () => {
-    it('should throw invalid-argument naming the limit', () => {
+    it('should throw invalid-argument naming the limit', async () => {
       const rs = new AsynchReadStream();
       expect(() => rs.read(new MessageBlock(4), 4)).toThrow(/not open/);
       rs.open(new Handler(proactor), 0, undefined, proactor);
@@ -265,7 +265,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       pairs.forEach(([a], i) => streams(rec, a).rs.read(new MessageBlock(8), 8, i));
       proactor.handleEvents(0);
       pairs.forEach(([, b], i) => sock.sendNow(b, Buffer.from(`m${i}`), 0, `m${i}`.length));
-      dispatchUntil(proactor, () => rec.results.length === 40, '40 reads');
+      await dispatchUntil(proactor, () => rec.results.length === 40, '40 reads');
       for (const r of rec.results as AsynchReadStreamResult[]) {
         expect(r.messageBlock.data().toString()).toBe(`m${r.act}`);
       }
@@ -273,8 +273,8 @@ describe.each(backends)('operations on the %s backend', (backend) => {
   });
 
   describe('when stream addresses are asked for', () => {
-    it('should give both ends of a TCP connection', () => {
-      const { server, client } = tcpPair(proactor);
+    it('should give both ends of a TCP connection', async () => {
+      const { server, client } = await tcpPair(proactor);
       closeAfter.push(server, client);
       const s = new SockStream(server);
       const c = new SockStream(client);

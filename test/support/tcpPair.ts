@@ -12,7 +12,7 @@ import { INVALID_HANDLE } from '../../framework/common/Handle';
 import { MessageBlock } from '../../framework/common/MessageBlock';
 
 /** A connected loopback TCP pair made with the proactor's own accept and connect. */
-export function tcpPair(proactor: Proactor): { server: Handle; client: Handle } {
+export async function tcpPair(proactor: Proactor): Promise<{ server: Handle; client: Handle }> {
   const listener = new SockAcceptor();
   listener.open(new InetAddr(0, '127.0.0.1'));
   let server = INVALID_HANDLE;
@@ -34,7 +34,7 @@ export function tcpPair(proactor: Proactor): { server: Handle; client: Handle } 
     const connect = new AsynchConnect();
     connect.open(handler);
     connect.connect(INVALID_HANDLE, listener.getLocalAddr());
-    dispatchUntil(proactor, () => server !== INVALID_HANDLE && client !== INVALID_HANDLE, 'a loopback TCP pair');
+    await dispatchUntil(proactor, () => server !== INVALID_HANDLE && client !== INVALID_HANDLE, 'a loopback TCP pair');
   } finally {
     listener.close();
   }
