@@ -14,7 +14,8 @@ container.bind(PROACTOR_IMPL).to(UringProactorImpl).whenNamed('uring');
 /**
  * Abstract Factory for ProactorImpl: picks the backend for this platform.
  * The order is the addon's (the platform decision is made once, natively);
- * PROACTOR_BACKEND or options.backend names one outright. A backend the
+ * PROACTOR_BACKEND or options.backend names one, or a comma-separated
+ * preference list ('uring,epoll'). A backend the
  * kernel refuses (ENOSYS, EPERM, io_uring_disabled) is passed over for the
  * next; NODE_DEBUG=proactor says which was chosen and why.
  *
@@ -30,7 +31,7 @@ export class ProactorFactory {
   /** The backends to try, in order. */
   static candidates(options: ProactorOptions = {}): string[] {
     const named = options.backend ?? process.env.PROACTOR_BACKEND;
-    if (named) return [named];
+    if (named) return named.split(',').map((name) => name.trim()).filter(Boolean);
     return loadNative().backends.split(',').filter((name) => container.isBound(PROACTOR_IMPL, { name }));
   }
 
@@ -62,7 +63,8 @@ export class ProactorFactory {
       scoped.bind(PROACTOR_OPTIONS).toConstantValue(options);
       try {
         const impl = scoped.get<ProactorImpl>(PROACTOR_IMPL, { name });
-        const why = explicit ? `named by ${options.backend ? 'options.backend' : 'PROACTOR_BACKEND'}` : refusals.length ? `after ${refusals.join('; ')}` : 'first choice for this platform';
+        const source = explicit ? `named by ${options.backend ? 'options.backend' : 'PROACTOR_BACKEND'}` : 'the platform default';
+        const why = refusals.length ? `${source}, after ${refusals.join('; ')}` : source;
         debug(`backend ${name} chosen (${why}): ${impl.describe()}`);
         return impl;
       } catch (e) {
