@@ -29,3 +29,4 @@ export { AsynchReadStreamResult } from './proactor/results/AsynchReadStreamResul
 export { AsynchTimerResult } from './proactor/results/AsynchTimerResult';
 export { AsynchWriteStreamResult } from './proactor/results/AsynchWriteStreamResult';
 export { PROACTOR_IMPL, PROACTOR_OPTIONS } from './proactor/tokens';
+export { ProactorPool, type ProactorPoolOptions, type PoolThreadSummary } from './proactor/ProactorPool';

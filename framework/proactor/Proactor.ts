@@ -70,8 +70,8 @@ export class Proactor {
    * Dispatches completions until proactorEndEventLoop(); the Promise settles
    * then. 'post-reactive' (default): Node's loop wakes the proactor when
    * completions are ready. 'call-through': this thread waits in the kernel
-   * and dispatches; only microtasks (Promise continuations) run in between,
-   * not Node's timers or I/O.
+   * and dispatches; Promise continuations run between batches, and Node's
+   * own timers and I/O only when the ring has nothing ready.
    */
   proactorRunEventLoop(strategy: DispatchStrategy = 'post-reactive'): Promise<void> {
     if (this.running) return this.running.done;
@@ -87,6 +87,14 @@ export class Proactor {
   private async runCallThrough(): Promise<void> {
     try {
       while (!this.endRequested && !this.impl.isClosed()) {
+        if (this.handleEvents(0) > 0) {
+          await undefined;
+          continue;
+        }
+        // Nothing ready: let every pending Promise continuation run (one may
+        // start an operation or end the loop) before blocking in the kernel.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.endRequested || this.impl.isClosed()) break;
         if (this.handleEvents(-1) < 0) break;
         await undefined;
       }
