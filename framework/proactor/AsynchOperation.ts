@@ -12,8 +12,6 @@ import { Proactor } from './Proactor';
  * itself arrive in its result.
  */
 export abstract class AsynchOperation {
-  /** @internal results started by this object and not yet completed */
-  readonly pending = new Set<AsynchResult>();
   protected handler_: Handler | undefined;
   protected handle_: Handle = INVALID_HANDLE;
   protected completionKey_: unknown;
@@ -38,9 +36,7 @@ export abstract class AsynchOperation {
    * many were asked to cancel.
    */
   cancel(): number {
-    const impl = this.proactor().implementation();
-    for (const result of this.pending) impl.cancel(result);
-    return this.pending.size;
+    return this.proactor().implementation().cancelOwnedBy(this);
   }
 
   /** The proactor this operation dispatches through. */
@@ -62,7 +58,6 @@ export abstract class AsynchOperation {
   /** Puts result in flight on this operation's proactor. */
   protected start(result: AsynchResult): void {
     this.proactor().implementation().start(result);
-    this.pending.add(result);
   }
 
   /** The handler, or a clear error if open() was not called. */

@@ -32,7 +32,7 @@ export abstract class AsynchResult {
     readonly completionKey: unknown,
     readonly priority: number,
     readonly signalNumber: number,
-    /** @internal the operation that started this result, for cancel() */
+    /** @internal the operation that started this result (its cancel() finds it by this) */
     readonly owner: AsynchOperation | null,
   ) {}
 

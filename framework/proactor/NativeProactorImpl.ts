@@ -4,6 +4,7 @@ import { Errno } from '../common/errno';
 import { ProactorError } from '../common/ProactorError';
 import { type NativeProactor, type NativeVerb } from '../native/NativeBinding';
 import { loadNative } from '../native/loadNative';
+import { type AsynchOperation } from './AsynchOperation';
 import { type AsynchResult } from './AsynchResult';
 import { InflightTable } from './InflightTable';
 import { ProactorImpl } from './ProactorImpl';
@@ -102,6 +103,16 @@ export class NativeProactorImpl extends ProactorImpl {
     this.queueFlush();
   }
 
+  cancelOwnedBy(owner: AsynchOperation): number {
+    let n = 0;
+    for (const result of this.table.snapshot()) {
+      if (result.owner !== owner) continue;
+      this.cancel(result);
+      n++;
+    }
+    return n;
+  }
+
   closeHandle(handle: Handle, done: (error: number) => void): void {
     this.start(new AsynchCloseResult(handle, (r) => done(r.error)));
   }
@@ -186,7 +197,6 @@ export class NativeProactorImpl extends ProactorImpl {
         debug(`${this.name}: completion for unknown slot ${cq[q]}/${cq[q + 1]} (res ${cq[q + 2]})`);
         continue;
       }
-      result.owner?.pending.delete(result);
       try {
         result.complete(cq[q + 2], cq[q + 3]);
       } catch (e) {

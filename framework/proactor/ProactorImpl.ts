@@ -1,4 +1,5 @@
 import { type Handle } from '../common/Handle';
+import { type AsynchOperation } from './AsynchOperation';
 import { type AsynchResult } from './AsynchResult';
 
 /** Receives what a completion handler threw; dispatch goes on. */
@@ -23,6 +24,8 @@ export abstract class ProactorImpl {
   abstract start(result: AsynchResult): void;
   /** Asks the kernel to cancel result; it still completes (ECANCELED). */
   abstract cancel(result: AsynchResult): void;
+  /** Cancels every result in flight that owner started; returns how many. */
+  abstract cancelOwnedBy(owner: AsynchOperation): number;
 
   /** Call-through dispatch: 1 dispatched, 0 timed out, -1 error. */
   abstract handleEvents(timeoutMs: number): number;
