@@ -19,7 +19,11 @@
           "sources": [
             "native/linux/backends.cc",
             "native/uring/uring_backend.cc",
-            "native/posix/socket_ops.cc"
+            "native/posix/socket_ops.cc",
+            "native/glue/reactor_binding.cc",
+            "native/reactor/reactor_backends.cc",
+            "native/reactor/epoll_reactor.cc",
+            "native/reactor/poll_reactor.cc"
           ]
         }],
         ["OS=='win'", {

@@ -4,6 +4,7 @@
 
 #include "common/backend.h"
 #include "glue/proactor_binding.h"
+#include "glue/reactor_binding.h"
 #include "glue/socket_binding.h"
 
 namespace {
@@ -12,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Proactor", ace::glue::ProactorBinding::Define(env));
   exports.Set("backends", Napi::String::New(env, ace::BackendNames()));
   ace::glue::InitSocket(env, exports);
+  ace::glue::InitReactor(env, exports);
   return exports;
 }
 

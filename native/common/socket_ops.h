@@ -25,6 +25,9 @@ int SetOption(int fd, int level, int name, int value);
 int GetOption(int fd, int level, int name);
 int Bind(int fd, const void* addr, uint32_t len);
 int Listen(int fd, int backlog);
+// Takes a pending connection without blocking (-EAGAIN: none); the new fd is
+// non-blocking and close-on-exec; the peer's address goes into addr.
+int Accept(int fd, void* addr, uint32_t len);
 // Writes the address into addr (capacity len); returns its length.
 int LocalAddress(int fd, void* addr, uint32_t len);
 int RemoteAddress(int fd, void* addr, uint32_t len);

@@ -41,6 +41,11 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
 Napi::Value Listen(const Napi::CallbackInfo& info) {
   return Num(info, sock::Listen(Int(info, 0), Int(info, 1)));
 }
+// accept(fd, sockaddr): the new fd or -errno (-EAGAIN: nothing pending).
+Napi::Value Accept(const Napi::CallbackInfo& info) {
+  Bytes b = GetBytes(info.Env(), info[1], "sockaddr");
+  return Num(info, sock::Accept(Int(info, 0), b.data, static_cast<uint32_t>(b.length)));
+}
 Napi::Value LocalAddress(const Napi::CallbackInfo& info) {
   Bytes b = GetBytes(info.Env(), info[1], "sockaddr");
   return Num(info, sock::LocalAddress(Int(info, 0), b.data, static_cast<uint32_t>(b.length)));
@@ -111,6 +116,7 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   s.Set("getOption", Napi::Function::New<GetOption>(env, "getOption"));
   s.Set("bind", Napi::Function::New<Bind>(env, "bind"));
   s.Set("listen", Napi::Function::New<Listen>(env, "listen"));
+  s.Set("accept", Napi::Function::New<Accept>(env, "accept"));
   s.Set("localAddress", Napi::Function::New<LocalAddress>(env, "localAddress"));
   s.Set("remoteAddress", Napi::Function::New<RemoteAddress>(env, "remoteAddress"));
   s.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));

@@ -52,6 +52,12 @@ int Bind(int fd, const void* addr, uint32_t len) {
 
 int Listen(int fd, int backlog) { return Result(listen(fd, backlog)); }
 
+int Accept(int fd, void* addr, uint32_t len) {
+  socklen_t l = len;
+  return Result(accept4(fd, static_cast<sockaddr*>(addr), &l,
+                        SOCK_NONBLOCK | SOCK_CLOEXEC));
+}
+
 int LocalAddress(int fd, void* addr, uint32_t len) {
   socklen_t l = len;
   int r = getsockname(fd, static_cast<sockaddr*>(addr), &l);
