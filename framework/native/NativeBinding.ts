@@ -82,12 +82,40 @@ export interface NativeSocket {
   pair(): [number, number] | number;
   sendNow(fd: number, buf: Uint8Array, offset: number, length: number): number;
   recvNow(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  /** accept4(fd, NONBLOCK|CLOEXEC): the new fd, or -errno (-EAGAIN: none pending). */
+  accept(fd: number, sockaddr: Uint8Array): number;
   constants: NativeSocketConstants;
+}
+
+/**
+ * One Reactor demultiplexer instance (native/glue/reactor_binding.cc). Each
+ * call returns its result or -errno.
+ */
+export interface NativeReactorBackend {
+  /** Watches fd for the interest bits (1 readable, 2 writable, 4 priority). */
+  add(fd: number, events: number): number;
+  modify(fd: number, events: number): number;
+  remove(fd: number): number;
+  /** Waits up to ms (-1: no limit); writes (fd, events) pairs; returns the count. */
+  wait(ms: number): number;
+  /** Post-reactive dispatch: libuv watches the notification fd and calls onReady. */
+  start(): void;
+  stop(): void;
+  destroy(): void;
+  describe(): string;
+  size(): number;
+}
+
+export interface NativeReactorBackendConstructor {
+  new (name: string, events: Int32Array, onReady: (status: number) => void): NativeReactorBackend;
 }
 
 export interface NativeBinding {
   Proactor: NativeProactorConstructor;
-  /** The backends this build has, most preferred first, comma-separated. */
+  /** The proactor backends this build has, most preferred first, comma-separated. */
   backends: string;
+  ReactorBackend: NativeReactorBackendConstructor;
+  /** The reactor demultiplexers this build has, most preferred first, comma-separated. */
+  reactorBackends: string;
   socket: NativeSocket;
 }

@@ -56,6 +56,7 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
     validateNewConnection: false, reissueAccept: true, numberOfInitialAccepts: -1,
   };
   private closing = false;
+  private closed: Promise<void> | undefined;
   private backoffTimer = 0;
 
   /** Listens on address and starts the initial accepts. */
@@ -92,12 +93,13 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
   }
 
   /** Stops accepting: cancels the accepts and closes the listening socket. */
-  async close(): Promise<void> {
-    if (this.closing || this.listener.handle() === INVALID_HANDLE) return;
+  close(): Promise<void> {
+    if (this.closed) return this.closed;
+    if (this.listener.handle() === INVALID_HANDLE) return Promise.resolve();
     this.closing = true;
     if (this.backoffTimer) this.proactor()?.cancelTimer(this.backoffTimer);
-    const handle = this.listener.handle();
-    await this.asynchAccept.proactor().closeHandle(handle);
+    this.closed = this.asynchAccept.proactor().closeHandle(this.listener.handle());
+    return this.closed;
   }
 
   /** Makes the service handler for a new connection (ACE's make_handler). */
@@ -148,9 +150,17 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
     }
     handler.proactor(this.asynchAccept.proactor());
     handler.handle(handle);
-    if (passAddresses) handler.addresses(remote!, local!);
-    if (result.act !== undefined) handler.act(result.act);
-    handler.open(handle, result.messageBlock);
+    try {
+      if (passAddresses) handler.addresses(remote!, local!);
+      if (result.act !== undefined) handler.act(result.act);
+      handler.open(handle, result.messageBlock);
+    } catch (e) {
+      // A handler whose open() throws gives the connection up (as ACE's
+      // open() returning -1 does): the acceptor closes it, cancelling
+      // anything the handler had started on it.
+      this.closeQuietly(handle);
+      throw e;
+    }
   }
 
   private reissue(result: AsynchAcceptResult): void {

@@ -2,7 +2,7 @@ import { type Handle } from '../common/Handle';
 import { ProactorError } from '../common/ProactorError';
 import { type EventHandler } from './EventHandler';
 import { ReactorMask, type ReactorMaskBits } from './ReactorMask';
-import { type NativeReactorBackend } from './reactorNative';
+import { type NativeReactorBackend } from '../native/NativeBinding';
 
 /** What the repository holds for one handle. */
 export interface HandlerEntry {

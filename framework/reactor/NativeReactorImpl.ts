@@ -6,7 +6,8 @@ import { type HandlerEntry, HandlerRepository, Interest, IO_MASK, Readiness } fr
 import { ReactorImpl } from './ReactorImpl';
 import { ReactorMask, type ReactorMaskBits } from './ReactorMask';
 import { type ReactorOptions } from './ReactorOptions';
-import { type NativeReactorBackend, reactorNative } from './reactorNative';
+import { type NativeReactorBackend } from '../native/NativeBinding';
+import { loadNative } from '../native/loadNative';
 import { ReactorTimers } from './ReactorTimers';
 
 /** Batches taken in one wake before yielding to Node's loop. */
@@ -54,7 +55,7 @@ export class NativeReactorImpl extends ReactorImpl {
     this.capacity = options.eventBatch ?? 1024;
     this.events = new Int32Array(2 * this.capacity);
     try {
-      this.native = new (reactorNative().ReactorBackend)(name, this.events, this.onReady);
+      this.native = new (loadNative().ReactorBackend)(name, this.events, this.onReady);
     } catch (e) {
       const err = e as Error & { errno?: number; syscall?: string };
       throw new ProactorError('backend-unavailable', `${name}: ${err.message}`, err.errno, err.syscall);

@@ -2,7 +2,6 @@ import { type Handle } from '../common/Handle';
 import { InetAddr } from '../common/InetAddr';
 import { Errno } from '../common/errno';
 import { loadNative } from '../native/loadNative';
-import { reactorNative } from './reactorNative';
 
 /** A connection taken off a listening handle. */
 export interface AcceptedConnection {
@@ -27,7 +26,7 @@ export class NonBlockingAccept {
   /** One pending connection, or -errno (-EAGAIN when none is waiting). */
   static take(listenHandle: Handle): AcceptedConnection | number {
     const buf = (NonBlockingAccept.sockaddr ??= Buffer.alloc(loadNative().socket.constants.SOCKADDR_STORAGE_SIZE));
-    const fd = reactorNative().socket.accept(listenHandle, buf);
+    const fd = loadNative().socket.accept(listenHandle, buf);
     if (fd < 0) return fd;
     return { handle: fd, remote: InetAddr.fromSockaddr(buf) };
   }

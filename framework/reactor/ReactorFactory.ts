@@ -4,7 +4,7 @@ import { ProactorError } from '../common/ProactorError';
 import { EpollReactorImpl } from './EpollReactorImpl';
 import { PollReactorImpl } from './PollReactorImpl';
 import { debug } from './reactorDebug';
-import { reactorNative } from './reactorNative';
+import { loadNative } from '../native/loadNative';
 import { type ReactorImpl } from './ReactorImpl';
 import { type ReactorOptions } from './ReactorOptions';
 import { REACTOR_IMPL, REACTOR_OPTIONS } from './tokens';
@@ -31,12 +31,12 @@ export class ReactorFactory {
   static candidates(options: ReactorOptions = {}): string[] {
     const named = options.backend ?? process.env.REACTOR_BACKEND;
     if (named) return [named];
-    return reactorNative().reactorBackends.split(',').filter((name) => container.isBound(REACTOR_IMPL, { name }));
+    return loadNative().reactorBackends.split(',').filter((name) => container.isBound(REACTOR_IMPL, { name }));
   }
 
   /** The demultiplexers this machine can set up now, in preference order. */
   static availableBackends(): string[] {
-    return reactorNative()
+    return loadNative()
       .reactorBackends.split(',')
       .filter((name) => {
         try {
@@ -54,7 +54,7 @@ export class ReactorFactory {
     let last: ProactorError | undefined;
     for (const name of ReactorFactory.candidates(options)) {
       if (!container.isBound(REACTOR_IMPL, { name })) {
-        refusals.push(`${name}: no such reactor backend (known: ${reactorNative().reactorBackends})`);
+        refusals.push(`${name}: no such reactor backend (known: ${loadNative().reactorBackends})`);
         continue;
       }
       const scoped = new Container({ parent: container });

@@ -116,3 +116,36 @@ describe.each(backends)('AsynchAcceptor and AsynchConnector on %s', (backend) =>
     expect(handlers).toEqual([]);
   });
 });
+
+describe.each(backends)('a service handler whose open() throws, on %s', (backend) => {
+  it('should have its connection closed by the acceptor and the error reported', async () => {
+    const proactor = new Proactor({ backend });
+    const reported: string[] = [];
+    proactor.errorHook = (e) => reported.push((e as Error).message);
+    const acceptor = new AsynchAcceptor<Probe>();
+    acceptor.open(new InetAddr(0, '127.0.0.1'), {
+      proactor,
+      makeHandler: () =>
+        new (class extends Probe {
+          override open() {
+            throw new Error('open refused');
+          }
+        })(),
+    });
+    const client = new Probe();
+    const connector = new AsynchConnector<Probe>();
+    connector.open({ proactor, makeHandler: () => client });
+    connector.connect(acceptor.getLocalAddr());
+    await dispatchUntil(proactor, () => reported.length === 1 && client.handleValue >= 0, 'the refused open');
+    // The server side was closed: the client reads EOF.
+    const buf = Buffer.alloc(4);
+    await dispatchUntil(proactor, () => sock.recvNow(client.handleValue, buf, 0, 4) === 0, 'EOF at the client');
+    expect(reported).toEqual(['open refused']);
+    const closes = [acceptor.close(), acceptor.close(), proactor.closeHandle(client.handleValue)];
+    expect(closes[0]).toBe(closes[1]);
+    let done = false;
+    void Promise.all(closes).then(() => (done = true));
+    await dispatchUntil(proactor, () => done, 'the closes');
+    await proactor.close();
+  });
+});
