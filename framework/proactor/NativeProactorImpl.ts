@@ -42,7 +42,7 @@ export class NativeProactorImpl extends ProactorImpl {
     try {
       this.native = new binding.Proactor(
         name,
-        { sqEntries: options.sqEntries, cqEntries: options.cqEntries, sqpoll: options.sqpoll, deferTaskrun: options.deferTaskrun },
+        { sqEntries: options.sqEntries, cqEntries: options.cqEntries, sqpoll: options.sqpoll, deferTaskrun: options.deferTaskrun ?? true },
         this.completions,
         this.onReady,
       );

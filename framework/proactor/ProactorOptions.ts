@@ -11,7 +11,11 @@ export interface ProactorOptions {
   cqEntries?: number;
   /** io_uring SQPOLL: a kernel thread polls the SQ. Off: it burns a core. */
   sqpoll?: boolean;
-  /** io_uring DEFER_TASKRUN: completions are processed only when we reap. */
+  /**
+   * io_uring SINGLE_ISSUER|DEFER_TASKRUN: the kernel defers completion work
+   * to our next reap instead of interrupting the thread for it. Default on
+   * (a proactor is used from one thread); kernels without it fall back.
+   */
   deferTaskrun?: boolean;
   /** Completions copied from the kernel per native call; default 1024. */
   completionBatch?: number;

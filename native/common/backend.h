@@ -23,7 +23,7 @@ struct BackendOptions {
   // io_uring: a kernel thread polls the SQ (burns a core)
   bool sqpoll = false;
   // io_uring: defer task work to the submitter (SINGLE_ISSUER|DEFER_TASKRUN)
-  bool defer_taskrun = false;
+  bool defer_taskrun = true;
 };
 
 class Backend {

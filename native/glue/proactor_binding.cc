@@ -54,7 +54,7 @@ ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
   options.sq_entries = OptionalUint32(o, "sqEntries", options.sq_entries);
   options.cq_entries = OptionalUint32(o, "cqEntries", options.cq_entries);
   options.sqpoll = OptionalBool(o, "sqpoll", false);
-  options.defer_taskrun = OptionalBool(o, "deferTaskrun", false);
+  options.defer_taskrun = OptionalBool(o, "deferTaskrun", options.defer_taskrun);
 
   int err = 0;
   std::string what;

@@ -63,10 +63,14 @@ int UringBackend::Init(const BackendOptions& options, std::string* what) {
     wanted |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
               IORING_SETUP_TASKRUN_FLAG;
   }
-  // Older kernels refuse flags they do not know: drop the optional ones.
+  // Older kernels refuse flags they do not know (and SQPOLL excludes
+  // DEFER_TASKRUN): drop the optional ones, newest first.
+  const unsigned deferred = IORING_SETUP_SINGLE_ISSUER |
+                            IORING_SETUP_DEFER_TASKRUN |
+                            IORING_SETUP_TASKRUN_FLAG;
   const unsigned fallbacks[] = {
-      wanted, wanted & ~IORING_SETUP_SUBMIT_ALL,
-      IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | (wanted & IORING_SETUP_SQPOLL),
+      wanted, wanted & ~deferred,
+      wanted & ~deferred & ~IORING_SETUP_SUBMIT_ALL,
       IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP};
   int fd = -EINVAL;
   for (unsigned flags : fallbacks) {

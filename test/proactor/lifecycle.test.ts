@@ -171,6 +171,30 @@ describe.each(backends)('the %s proactor lifecycle', (backend) => {
   });
 });
 
+describe('io_uring set-up options', () => {
+  const uring = backends.includes('uring') ? it : it.skip;
+
+  uring('should defer task work by default, and drop it for SQPOLL, which excludes it (skipped without io_uring)', async () => {
+    const plain = new Proactor({ backend: 'uring' });
+    const polled = new Proactor({ backend: 'uring', sqpoll: true });
+    const eager = new Proactor({ backend: 'uring', deferTaskrun: false });
+    try {
+      expect(plain.implementation().describe()).toMatch(/defer-taskrun/);
+      expect(polled.implementation().describe()).toMatch(/sqpoll/);
+      expect(polled.implementation().describe()).not.toMatch(/defer-taskrun/);
+      expect(eager.implementation().describe()).not.toMatch(/defer-taskrun/);
+      // Each still runs operations.
+      for (const p of [plain, polled, eager]) {
+        const t = new Ticker(p);
+        p.proactorPostWakeupCompletions(2, t);
+        await dispatchUntil(p, () => t.wakeups === 2, `wakeups on ${p.implementation().describe()}`);
+      }
+    } finally {
+      await Promise.all([plain.close(), polled.close(), eager.close()]);
+    }
+  });
+});
+
 describe('the addon in worker threads', () => {
   it('should run an independent ring in each worker', async () => {
     const script = `
