@@ -1,0 +1,83 @@
+import { type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { firstLine, pinned, spawnTracked, stop } from './processes';
+
+/** One echo server the benchmark runs. */
+export interface ServerSpec {
+  /** Short id: 'net', 'c-uring', 'uring/post-reactive', … */
+  id: string;
+  /** What the report calls it. */
+  label: string;
+  kind: 'reference' | 'framework';
+  /** Backend and dispatch strategy, for framework servers. */
+  backend?: string;
+  dispatch?: 'post-reactive' | 'call-through';
+  command: string;
+  args: string[];
+}
+
+/** A server running, pinned. */
+export interface RunningServer {
+  spec: ServerSpec;
+  child: ChildProcess;
+  pid: number;
+  port: number;
+}
+
+/** Where things are: the compiled benchmark (dist/bench) and the sources (bench/). */
+export interface Paths {
+  root: string;
+  distBench: string;
+  out: string;
+}
+
+export function serverSpecs(paths: Paths, backends: readonly string[]): ServerSpec[] {
+  const node = process.execPath;
+  const specs: ServerSpec[] = [
+    { id: 'net', label: 'Node net', kind: 'reference', command: node, args: [path.join(paths.distBench, 'servers/netEchoServer.js')] },
+    { id: 'c-uring', label: 'C io_uring', kind: 'reference', command: path.join(paths.out, 'c_uring_echo'), args: [] },
+  ];
+  for (const backend of backends) {
+    for (const dispatch of ['post-reactive', 'call-through'] as const) {
+      specs.push({
+        id: `${backend}/${dispatch}`,
+        label: `ace ${backend} ${dispatch}`,
+        kind: 'framework',
+        backend,
+        dispatch,
+        command: node,
+        args: [path.join(paths.distBench, 'servers/proactorEchoServer.js'), '--backend', backend, '--dispatch', dispatch],
+      });
+    }
+  }
+  return specs;
+}
+
+/**
+ * A framework server with io_uring set-up options, named
+ * `<backend>/<dispatch>+defer-taskrun+sqpoll` (for experiments; not in the
+ * default set).
+ */
+export function variantSpec(paths: Paths, id: string): ServerSpec | undefined {
+  const m = /^([\w-]+)\/(post-reactive|call-through)((?:\+(?:defer-taskrun|sqpoll))+)$/.exec(id);
+  if (!m) return undefined;
+  const [, backend, dispatch, options] = m;
+  const base = serverSpecs(paths, [backend]).find((s) => s.id === `${backend}/${dispatch}`)!;
+  const extra = options.split('+').filter(Boolean).map((o) => `--${o}`);
+  return { ...base, id, label: `${base.label} ${extra.join(' ')}`, args: [...base.args, ...extra] };
+}
+
+/** Starts spec on cpu and waits for the port it prints. */
+export async function startServer(spec: ServerSpec, cpu: number | undefined, logFile: string): Promise<RunningServer> {
+  const [command, args] = pinned(cpu, spec.command, [...spec.args, '--port', '0']);
+  const child = spawnTracked(command, args, logFile);
+  try {
+    const line = await firstLine(child, 15000, spec.id);
+    const port = Number(line);
+    if (!Number.isInteger(port) || port <= 0) throw new Error(`${spec.id}: printed "${line}", not a port`);
+    return { spec, child, pid: child.pid!, port };
+  } catch (e) {
+    await stop(child, 500);
+    throw e;
+  }
+}
