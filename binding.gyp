@@ -5,7 +5,8 @@
       "sources": [
         "native/addon.cc",
         "native/glue/proactor_binding.cc",
-        "native/glue/socket_binding.cc"
+        "native/glue/socket_binding.cc",
+        "native/glue/ready_watch.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -65,8 +65,11 @@ ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
   completions_ref_ = Napi::Persistent(array);
   completions_ = array.Data();
   capacity_ = static_cast<int>(array.ElementLength() / 4);
-  on_ready_ = Napi::Persistent(info[3].As<Napi::Function>());
-  async_context_ = std::make_unique<Napi::AsyncContext>(env, "ProactorCompletion");
+  ReadyWatch::Hooks hooks;
+  hooks.alive = [this] { return backend_ != nullptr; };
+  hooks.before = [this] { backend_->ClearNotify(); };
+  watch_ = std::make_unique<ReadyWatch>(env, info[3].As<Napi::Function>(),
+                                        "ProactorCompletion", std::move(hooks));
   napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
 }
 
@@ -80,14 +83,7 @@ void ProactorBinding::OnEnvCleanup(void* self) {
 }
 
 void ProactorBinding::Teardown() {
-  if (poll_) {
-    uv_poll_stop(poll_);
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) {
-      delete reinterpret_cast<uv_poll_t*>(h);
-    });
-    poll_ = nullptr;
-    polling_ = false;
-  }
+  if (watch_) watch_->Close();
   backend_.reset();
 }
 
@@ -298,48 +294,13 @@ Napi::Value ProactorBinding::Wait(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Live(info.Env())->Wait(ms));
 }
 
-void ProactorBinding::OnPoll(uv_poll_t* handle, int status, int) {
-  auto* self = static_cast<ProactorBinding*>(handle->data);
-  if (!self->backend_) return;
-  self->backend_->ClearNotify();
-  Napi::Env env(self->env_);
-  Napi::HandleScope scope(env);
-  try {
-    self->on_ready_.MakeCallback(env.Global(),
-                                 {Napi::Number::New(env, status)},
-                                 *self->async_context_);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
-}
-
 Napi::Value ProactorBinding::Start(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Backend* b = Live(env);
-  if (polling_) return env.Undefined();
-  if (!poll_) {
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
-      throw Napi::Error::New(env, "no libuv loop for this environment");
-    }
-    poll_ = new uv_poll_t;
-    int r = uv_poll_init(loop, poll_, b->NotifyFd());
-    if (r < 0) {
-      delete poll_;
-      poll_ = nullptr;
-      throw SystemError(env, -r, "uv_poll_init");
-    }
-    poll_->data = this;
-  }
-  int r = uv_poll_start(poll_, UV_READABLE, OnPoll);
-  if (r < 0) throw SystemError(env, -r, "uv_poll_start");
-  polling_ = true;
-  return env.Undefined();
+  watch_->Start(info.Env(), Live(info.Env())->NotifyFd());
+  return info.Env().Undefined();
 }
 
 Napi::Value ProactorBinding::Stop(const Napi::CallbackInfo& info) {
-  if (poll_ && polling_) uv_poll_stop(poll_);
-  polling_ = false;
+  watch_->Stop();
   return info.Env().Undefined();
 }
 

@@ -5,11 +5,11 @@
 #define ACE_PROACTOR_GLUE_PROACTOR_BINDING_H_
 
 #include <napi.h>
-#include <uv.h>
 
 #include <memory>
 
 #include "common/backend.h"
+#include "glue/ready_watch.h"
 
 namespace ace::glue {
 
@@ -58,7 +58,6 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   Napi::Value ReadWrite(const Napi::CallbackInfo& info, OpCode code);
   Napi::Value Vectored(const Napi::CallbackInfo& info, OpCode code);
   void Teardown();
-  static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnEnvCleanup(void* self);
 
   // the Asynchronous Operation Processor
@@ -67,13 +66,9 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   Napi::Reference<Napi::Int32Array> completions_ref_;
   int32_t* completions_ = nullptr;
   int capacity_ = 0;
-  // called with the count after a post-reactive reap
-  Napi::FunctionReference on_ready_;
-  // the async context completions are dispatched in
-  std::unique_ptr<Napi::AsyncContext> async_context_;
-  // libuv's watch on backend_->NotifyFd(); owned until its close callback
-  uv_poll_t* poll_ = nullptr;
-  bool polling_ = false;
+  // libuv's watch on backend_->NotifyFd(): post-reactive dispatch; closed,
+  // never freed, before the binding is (a wake may be what closes it)
+  std::unique_ptr<ReadyWatch> watch_;
   napi_env env_ = nullptr;
 };
 

@@ -42,8 +42,12 @@ ReactorBinding::ReactorBinding(const Napi::CallbackInfo& info)
   events_ref_ = Napi::Persistent(array);
   events_ = array.Data();
   capacity_ = static_cast<int>(array.ElementLength() / 2);
-  on_ready_ = Napi::Persistent(info[2].As<Napi::Function>());
-  async_context_ = std::make_unique<Napi::AsyncContext>(env, "ReactorEvents");
+  ReadyWatch::Hooks hooks;
+  hooks.alive = [this] { return backend_ != nullptr; };
+  // A poll watcher thread waits until JS has taken its batch.
+  hooks.after = [this] { backend_->Rearm(); };
+  watch_ = std::make_unique<ReadyWatch>(env, info[2].As<Napi::Function>(),
+                                        "ReactorEvents", std::move(hooks));
   napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
 }
 
@@ -57,15 +61,7 @@ void ReactorBinding::OnEnvCleanup(void* self) {
 }
 
 void ReactorBinding::Teardown() {
-  // libuv must stop polling an fd before it is closed.
-  if (poll_) {
-    uv_poll_stop(poll_);
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) {
-      delete reinterpret_cast<uv_poll_t*>(h);
-    });
-    poll_ = nullptr;
-    polling_ = false;
-  }
+  if (watch_) watch_->Close();
   backend_.reset();
 }
 
@@ -116,53 +112,13 @@ Napi::Value ReactorBinding::Wait(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), b->Wait(ms, events_, capacity_));
 }
 
-void ReactorBinding::OnPoll(uv_poll_t* handle, int status, int) {
-  auto* self = static_cast<ReactorBinding*>(handle->data);
-  if (!self->backend_) return;
-  Napi::Env env(self->env_);
-  {
-    Napi::HandleScope scope(env);
-    try {
-      self->on_ready_.MakeCallback(env.Global(),
-                                   {Napi::Number::New(env, status)},
-                                   *self->async_context_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
-    }
-  }
-  // The callback may have destroyed the backend (Reactor.close()).
-  if (self->backend_) self->backend_->Rearm();
-}
-
 Napi::Value ReactorBinding::Start(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  ReactorBackend* b = Live(env);
-  if (polling_) return env.Undefined();
-  if (!poll_) {
-    const int fd = b->NotifyFd();
-    if (fd < 0) throw SystemError(env, -fd, "reactor notification fd");
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
-      throw Napi::Error::New(env, "no libuv loop for this environment");
-    }
-    poll_ = new uv_poll_t;
-    int r = uv_poll_init(loop, poll_, fd);
-    if (r < 0) {
-      delete poll_;
-      poll_ = nullptr;
-      throw SystemError(env, -r, "uv_poll_init");
-    }
-    poll_->data = this;
-  }
-  int r = uv_poll_start(poll_, UV_READABLE, OnPoll);
-  if (r < 0) throw SystemError(env, -r, "uv_poll_start");
-  polling_ = true;
-  return env.Undefined();
+  watch_->Start(info.Env(), Live(info.Env())->NotifyFd());
+  return info.Env().Undefined();
 }
 
 Napi::Value ReactorBinding::Stop(const Napi::CallbackInfo& info) {
-  if (poll_ && polling_) uv_poll_stop(poll_);
-  polling_ = false;
+  watch_->Stop();
   return info.Env().Undefined();
 }
 

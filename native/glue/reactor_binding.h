@@ -5,11 +5,11 @@
 #define ACE_PROACTOR_GLUE_REACTOR_BINDING_H_
 
 #include <napi.h>
-#include <uv.h>
 
 #include <memory>
 
 #include "common/reactor_backend.h"
+#include "glue/ready_watch.h"
 
 namespace ace::glue {
 
@@ -42,7 +42,6 @@ class ReactorBinding : public Napi::ObjectWrap<ReactorBinding> {
   // The interest bits argument at i, or a thrown TypeError.
   static uint32_t Interest(const Napi::CallbackInfo& info, size_t i);
   void Teardown();
-  static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnEnvCleanup(void* self);
 
   // the synchronous event demultiplexer
@@ -51,13 +50,9 @@ class ReactorBinding : public Napi::ObjectWrap<ReactorBinding> {
   Napi::Reference<Napi::Int32Array> events_ref_;
   int32_t* events_ = nullptr;
   int capacity_ = 0;
-  // called when the notification fd polls readable
-  Napi::FunctionReference on_ready_;
-  // the async context events are dispatched in
-  std::unique_ptr<Napi::AsyncContext> async_context_;
-  // libuv's watch on backend_->NotifyFd(); owned until its close callback
-  uv_poll_t* poll_ = nullptr;
-  bool polling_ = false;
+  // libuv's watch on backend_->NotifyFd(): post-reactive dispatch; closed,
+  // never freed, before the binding is (a wake may be what closes it)
+  std::unique_ptr<ReadyWatch> watch_;
   napi_env env_ = nullptr;
 };
 

@@ -1,0 +1,57 @@
+// libuv watching a notification fd for a binding: when the fd polls
+// readable it calls a JS function in the binding's async context. Shared by
+// the proactor (io_uring eventfd) and reactor (epoll fd, poll eventfd)
+// bindings: the post-reactive dispatch strategy.
+#ifndef ACE_PROACTOR_GLUE_READY_WATCH_H_
+#define ACE_PROACTOR_GLUE_READY_WATCH_H_
+
+#include <napi.h>
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+
+namespace ace::glue {
+
+class ReadyWatch {
+ public:
+  // What a wake does around the JS call; each may be empty.
+  struct Hooks {
+    // whether the watched backend still exists (a wake after close is dropped)
+    std::function<bool()> alive;
+    // before the JS call (re-arm the fd's readiness: read the eventfd)
+    std::function<void()> before;
+    // after the JS call, if still alive (let a watcher thread go on)
+    std::function<void()> after;
+  };
+
+  ReadyWatch(Napi::Env env, Napi::Function on_ready, const char* resource, Hooks hooks);
+  ~ReadyWatch();
+  ReadyWatch(const ReadyWatch&) = delete;
+  ReadyWatch& operator=(const ReadyWatch&) = delete;
+
+  // Starts (or resumes) watching fd; throws a JS Error naming the failed call.
+  void Start(Napi::Env env, int fd);
+  // Stops watching; the process may then exit.
+  void Stop();
+  // Stops for good and hands the uv handle to libuv to free.
+  void Close();
+
+ private:
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+
+  // the environment the callback runs in
+  napi_env env_;
+  // called with the poll status on each wake
+  Napi::FunctionReference on_ready_;
+  // the async context wakes are dispatched in
+  std::unique_ptr<Napi::AsyncContext> async_context_;
+  Hooks hooks_;
+  // owned until libuv's close callback frees it
+  uv_poll_t* poll_ = nullptr;
+  bool polling_ = false;
+};
+
+}  // namespace ace::glue
+
+#endif  // ACE_PROACTOR_GLUE_READY_WATCH_H_
