@@ -43,3 +43,4 @@ export { ReactorMask, type ReactorMaskBits } from './reactor/ReactorMask';
 export { type ReactorDispatchStrategy, type ReactorOptions } from './reactor/ReactorOptions';
 export { SvcHandler } from './reactor/SvcHandler';
 export { REACTOR_IMPL, REACTOR_OPTIONS } from './reactor/tokens';
+export { PassiveEventHandler } from './reactor/PassiveEventHandler';

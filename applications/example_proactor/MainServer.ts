@@ -119,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const signal = await signals.received;
   process.stdout.write(`${NAME}: ${signal} received, shutting down\n`);
-  acceptor.stopAccepting();
+  acceptor.close();
   const open = acceptor.connections();
   let grace: NodeJS.Timeout | undefined;
   const closed = await Promise.race([
