@@ -1,6 +1,6 @@
 /**
  * The framework's echo server for the benchmark: AsynchAcceptor +
- * BenchEchoService on one Proactor. Prints its port when listening.
+ * EchoService (applications/echo, Nagle off) on one Proactor. Prints its port when listening.
  *
  * Usage: node dist/bench/servers/proactorEchoServer.js [--port 0]
  *          [--backend uring] [--dispatch post-reactive|call-through]
@@ -11,7 +11,7 @@ import { InetAddr } from '../../framework/common/InetAddr';
 import { AsynchAcceptor } from '../../framework/proactor/AsynchAcceptor';
 import { Proactor } from '../../framework/proactor/Proactor';
 import { type DispatchStrategy } from '../../framework/proactor/ProactorOptions';
-import { BenchEchoService } from './BenchEchoService';
+import { EchoService } from '../../applications/echo/EchoService';
 
 const { values } = parseArgs({
   options: {
@@ -28,8 +28,8 @@ if (dispatch !== 'post-reactive' && dispatch !== 'call-through') {
 }
 
 const proactor = new Proactor({ backend: values.backend, deferTaskrun: values['defer-taskrun'] || undefined, sqpoll: values.sqpoll });
-const acceptor = new AsynchAcceptor<BenchEchoService>();
-acceptor.open(new InetAddr(Number(values.port), '127.0.0.1'), { proactor, makeHandler: () => new BenchEchoService() });
+const acceptor = new AsynchAcceptor<EchoService>();
+acceptor.open(new InetAddr(Number(values.port), '127.0.0.1'), { proactor, makeHandler: () => new EchoService(undefined, true) });
 process.stdout.write(`${acceptor.getLocalAddr().port}\n`);
 process.stderr.write(`proactor: ${proactor.backend} (${proactor.implementation().describe()}), ${dispatch}\n`);
 // Call-through owns this thread from here on: the process ends by signal.

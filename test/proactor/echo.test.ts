@@ -6,7 +6,7 @@ import { type DispatchStrategy } from '../../framework/proactor/ProactorOptions'
 import { backends } from '../support/backends';
 import { dispatchUntil } from '../support/drive';
 import { EchoClient, type EchoTally } from '../support/EchoClient';
-import { EchoService, type EchoStats } from '../support/EchoService';
+import { EchoService, type EchoStats } from '../../applications/echo/EchoService';
 import { expectNoFdLeaks } from '../support/leaks';
 
 const CONNECTIONS = Number(process.env.ECHO_CONNECTIONS ?? 100);

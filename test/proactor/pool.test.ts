@@ -21,7 +21,7 @@ describe.each(backends)('a thread pool of %s proactors', (backend) => {
     const pool = new ProactorPool({
       threads: 2,
       address: new InetAddr(0, '127.0.0.1'),
-      serviceModule: join(dist, 'test', 'support', 'EchoService.js'),
+      serviceModule: join(dist, 'applications', 'echo', 'EchoService.js'),
       serviceExport: 'EchoService',
       serviceArgs: [{ opened: 0, closed: 0, bytes: 0 }],
       proactor: { backend },

@@ -9,7 +9,7 @@ import { AsynchAcceptor } from '../../framework/proactor/AsynchAcceptor';
 import { AsynchConnector } from '../../framework/proactor/AsynchConnector';
 import { Proactor } from '../../framework/proactor/Proactor';
 import { EchoClient, type EchoTally } from './EchoClient';
-import { EchoService, type EchoStats } from './EchoService';
+import { EchoService, type EchoStats } from '../../applications/echo/EchoService';
 
 async function main(connections: number, messages: number): Promise<void> {
   const proactor = new Proactor();
