@@ -97,7 +97,7 @@ Napi::Value ProactorBinding::PrepareChecked(const Napi::Env& env,
   return Napi::Number::New(env, Live(env)->Prepare(op));
 }
 
-bool ProactorBinding::ParseBuffer(const Napi::CallbackInfo& info,
+void ProactorBinding::ParseBuffer(const Napi::CallbackInfo& info,
                                   Operation* op) {
   op->user_data = UserData(info, 0);
   op->fd = info[2].As<Napi::Number>().Int32Value();
@@ -109,7 +109,6 @@ bool ProactorBinding::ParseBuffer(const Napi::CallbackInfo& info,
   }
   op->addr = bytes.data + offset;
   op->len = length;
-  return true;
 }
 
 Napi::Value ProactorBinding::ReadWrite(const Napi::CallbackInfo& info,

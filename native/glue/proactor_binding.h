@@ -54,7 +54,7 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   // Prepares op, or throws on misuse; returns the backend's result.
   Napi::Value PrepareChecked(const Napi::Env& env, const Operation& op);
   // Parses (slot, gen, fd, buffer, offset, length) into op.
-  bool ParseBuffer(const Napi::CallbackInfo& info, Operation* op);
+  void ParseBuffer(const Napi::CallbackInfo& info, Operation* op);
   Napi::Value ReadWrite(const Napi::CallbackInfo& info, OpCode code);
   Napi::Value Vectored(const Napi::CallbackInfo& info, OpCode code);
   void Teardown();
