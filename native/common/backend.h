@@ -4,6 +4,7 @@
 #ifndef ACE_PROACTOR_COMMON_BACKEND_H_
 #define ACE_PROACTOR_COMMON_BACKEND_H_
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,9 @@ struct BackendOptions {
   bool sqpoll = false;
   // io_uring: defer task work to the submitter (SINGLE_ISSUER|DEFER_TASKRUN)
   bool defer_taskrun = true;
+  // io_uring: slots in the registered file table (0: none). Streams whose
+  // fd has a slot skip the kernel's per-operation file lookup.
+  uint32_t fixed_files = 0;
 };
 
 class Backend {
@@ -55,6 +59,35 @@ class Backend {
   virtual void ClearNotify() = 0;
   // Operations waiting in user space for room in the kernel's queue.
   virtual size_t Backlog() const = 0;
+
+  // Registered buffers: the kernel maps iov[0..n) once, and kReadFixed /
+  // kWriteFixed name them by index instead of mapping per operation. The
+  // memory stays the caller's and must outlive the backend. Replaces any
+  // earlier set. -ENOMEM: over the locked-memory limit.
+  virtual int RegisterBuffers(const IoVec* iov, unsigned n) {
+    (void)iov;
+    (void)n;
+    return -EOPNOTSUPP;
+  }
+  // A ring of count buffers of size bytes each at base (count a power of
+  // two), known as group; kRecvMulti takes buffers from it. The memory stays
+  // the caller's and must outlive the backend. Every buffer starts provided.
+  virtual int RegisterBufferRing(uint16_t group, uint8_t* base, uint32_t count,
+                                 uint32_t size) {
+    (void)group;
+    (void)base;
+    (void)count;
+    (void)size;
+    return -EOPNOTSUPP;
+  }
+  // Gives buffer id of group back to the kernel; no system call.
+  virtual int ProvideBuffer(uint16_t group, uint16_t id) {
+    (void)group;
+    (void)id;
+    return -EOPNOTSUPP;
+  }
+  // Registered-file slots in use (fixed_files).
+  virtual uint32_t FixedFilesInUse() const { return 0; }
 };
 
 // Creates the named backend for this OS. On failure returns null, with

@@ -21,7 +21,12 @@ enum class OpCode : uint8_t {
   kClose,    // cancel everything in flight on fd, then close it
   kTimeout,  // completes with -ETIME after the timespec at addr
   kCancel,   // cancel the operation whose user_data is target
-  kCount     // number of verbs
+  kReadFixed,   // as kRead, into registered buffer buf_index
+  kWriteFixed,  // as kWrite, from registered buffer buf_index
+  kAcceptMulti,  // accepts until cancelled: one completion per connection
+  kRecvMulti,    // receives until EOF or error into buffers of buf_group
+  kSendZc,       // send without copying; a kCompletionNotif frees the buffer
+  kCount         // number of verbs
 };
 
 // Everything a backend needs to start one operation. The memory that addr,
@@ -37,6 +42,8 @@ struct Operation {
   void* addr2 = nullptr;   // accept: socklen_t in/out
   uint32_t msg_flags = 0;  // recv/send flags
   uint64_t target = 0;     // cancel: user_data of the operation to cancel
+  uint16_t buf_index = 0;  // read/write fixed: the registered buffer
+  uint16_t buf_group = 0;  // recv multishot: the buffer ring to pick from
 };
 
 // One finished operation, as the kernel reported it.
@@ -54,12 +61,22 @@ struct IoVec {
 };
 
 // Completion::flags bit: more completions will follow for this user_data
-// (a multishot operation); its slot stays in flight.
+// (a multishot operation, or a zero-copy send's notification); its slot
+// stays in flight.
 constexpr uint32_t kCompletionMore = 1;
+// Completion::flags bit: the kernel picked a buffer from the operation's
+// buffer ring; its id is flags >> kCompletionBufferShift.
+constexpr uint32_t kCompletionBuffer = 2;
+// Completion::flags bit: a zero-copy send no longer needs its buffer.
+constexpr uint32_t kCompletionNotif = 4;
+constexpr uint32_t kCompletionBufferShift = 16;
 
-// The user_data of completions that belong to the backend itself; never
-// reported to the caller.
+// user_data values with the top bit set belong to the backend itself and
+// are never reported to the caller. A caller's token (slot | gen << 32,
+// gen below 2^31) never has it.
+constexpr uint64_t kInternalBit = uint64_t{1} << 63;
 constexpr uint64_t kInternalUserData = ~uint64_t{0};
+inline bool IsInternal(uint64_t user_data) { return user_data & kInternalBit; }
 
 }  // namespace ace
 

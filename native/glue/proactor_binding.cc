@@ -24,6 +24,15 @@ Napi::Function ProactorBinding::Define(Napi::Env env) {
        InstanceMethod<&ProactorBinding::Nop>("nop"),
        InstanceMethod<&ProactorBinding::Timeout>("timeout"),
        InstanceMethod<&ProactorBinding::Cancel>("cancel"),
+       InstanceMethod<&ProactorBinding::ReadFixed>("readFixed"),
+       InstanceMethod<&ProactorBinding::WriteFixed>("writeFixed"),
+       InstanceMethod<&ProactorBinding::AcceptMultishot>("acceptMultishot"),
+       InstanceMethod<&ProactorBinding::RecvMultishot>("recvMultishot"),
+       InstanceMethod<&ProactorBinding::SendZc>("sendZc"),
+       InstanceMethod<&ProactorBinding::RegisterBuffers>("registerBuffers"),
+       InstanceMethod<&ProactorBinding::RegisterBufferRing>("registerBufferRing"),
+       InstanceMethod<&ProactorBinding::ProvideBuffer>("provideBuffer"),
+       InstanceMethod<&ProactorBinding::FixedFilesInUse>("fixedFilesInUse"),
        InstanceMethod<&ProactorBinding::Submit>("submit"),
        InstanceMethod<&ProactorBinding::Reap>("reap"),
        InstanceMethod<&ProactorBinding::Wait>("wait"),
@@ -55,6 +64,7 @@ ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
   options.cq_entries = OptionalUint32(o, "cqEntries", options.cq_entries);
   options.sqpoll = OptionalBool(o, "sqpoll", false);
   options.defer_taskrun = OptionalBool(o, "deferTaskrun", options.defer_taskrun);
+  options.fixed_files = OptionalUint32(o, "fixedFiles", options.fixed_files);
 
   int err = 0;
   std::string what;
@@ -84,7 +94,13 @@ void ProactorBinding::OnEnvCleanup(void* self) {
 
 void ProactorBinding::Teardown() {
   if (watch_) watch_->Close();
+  // The ring goes first: only then has the kernel let go of pinned memory.
   backend_.reset();
+  pinned_.clear();
+}
+
+void ProactorBinding::Pin(const Napi::Value& v) {
+  pinned_.push_back(Napi::Persistent(v));
 }
 
 Backend* ProactorBinding::Live(const Napi::Env& env) {
@@ -146,6 +162,110 @@ Napi::Value ProactorBinding::Send(const Napi::CallbackInfo& info) {
   ParseBuffer(info, &op);
   op.msg_flags = info[6].As<Napi::Number>().Uint32Value();
   return PrepareChecked(info.Env(), op);
+}
+
+Napi::Value ProactorBinding::Fixed(const Napi::CallbackInfo& info,
+                                   OpCode code) {
+  Operation op;
+  op.code = code;
+  ParseBuffer(info, &op);
+  op.offset = static_cast<int64_t>(info[6].As<Napi::Number>().DoubleValue());
+  op.buf_index = static_cast<uint16_t>(info[7].As<Napi::Number>().Uint32Value());
+  return PrepareChecked(info.Env(), op);
+}
+
+// readFixed(slot, gen, fd, buffer, offset, length, position, bufIndex): the
+// bytes must lie inside registered buffer bufIndex (else -EFAULT).
+Napi::Value ProactorBinding::ReadFixed(const Napi::CallbackInfo& info) {
+  return Fixed(info, OpCode::kReadFixed);
+}
+
+// writeFixed(slot, gen, fd, buffer, offset, length, position, bufIndex)
+Napi::Value ProactorBinding::WriteFixed(const Napi::CallbackInfo& info) {
+  return Fixed(info, OpCode::kWriteFixed);
+}
+
+// acceptMultishot(slot, gen, listenFd): one completion per connection, each
+// flagged "more", until cancelled or failed.
+Napi::Value ProactorBinding::AcceptMultishot(const Napi::CallbackInfo& info) {
+  Operation op;
+  op.code = OpCode::kAcceptMulti;
+  op.user_data = UserData(info, 0);
+  op.fd = info[2].As<Napi::Number>().Int32Value();
+  return PrepareChecked(info.Env(), op);
+}
+
+// recvMultishot(slot, gen, fd, group): one completion per arrival, each
+// naming the ring buffer it filled, until EOF, an error or an empty ring.
+Napi::Value ProactorBinding::RecvMultishot(const Napi::CallbackInfo& info) {
+  Operation op;
+  op.code = OpCode::kRecvMulti;
+  op.user_data = UserData(info, 0);
+  op.fd = info[2].As<Napi::Number>().Int32Value();
+  op.buf_group = static_cast<uint16_t>(info[3].As<Napi::Number>().Uint32Value());
+  return PrepareChecked(info.Env(), op);
+}
+
+// sendZc(slot, gen, fd, buffer, offset, length, msgFlags): completes with
+// the bytes sent ("more"), then again ("notif") when the buffer is free.
+Napi::Value ProactorBinding::SendZc(const Napi::CallbackInfo& info) {
+  Operation op;
+  op.code = OpCode::kSendZc;
+  ParseBuffer(info, &op);
+  op.msg_flags = info[6].As<Napi::Number>().Uint32Value();
+  return PrepareChecked(info.Env(), op);
+}
+
+// registerBuffers(buffers: Uint8Array[]): 0 or -errno (-ENOMEM: over the
+// locked-memory limit). The buffers are held until the proactor is destroyed.
+Napi::Value ProactorBinding::RegisterBuffers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Backend* b = Live(env);
+  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "buffers must be an array");
+  auto list = info[0].As<Napi::Array>();
+  std::vector<IoVec> iov(list.Length());
+  for (uint32_t i = 0; i < iov.size(); ++i) {
+    Bytes bytes = GetBytes(env, list.Get(i), "buffer");
+    iov[i] = IoVec{bytes.data, bytes.length};
+  }
+  const int r = b->RegisterBuffers(iov.data(), static_cast<unsigned>(iov.size()));
+  if (r == 0) {
+    for (uint32_t i = 0; i < iov.size(); ++i) Pin(list.Get(i));
+  }
+  return Napi::Number::New(env, r);
+}
+
+// registerBufferRing(group, buffer, count, size): count buffers of size
+// bytes carved from buffer, all given to the kernel. 0 or -errno.
+Napi::Value ProactorBinding::RegisterBufferRing(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Backend* b = Live(env);
+  const uint32_t group = info[0].As<Napi::Number>().Uint32Value();
+  Bytes bytes = GetBytes(env, info[1], "buffer");
+  const uint32_t count = info[2].As<Napi::Number>().Uint32Value();
+  const uint32_t size = info[3].As<Napi::Number>().Uint32Value();
+  if (group > 0xffff) throw Napi::RangeError::New(env, "group must be below 65536");
+  if (static_cast<uint64_t>(count) * size > bytes.length) {
+    throw Napi::RangeError::New(env, "count * size exceed the buffer");
+  }
+  const int r = b->RegisterBufferRing(static_cast<uint16_t>(group), bytes.data,
+                                      count, size);
+  if (r == 0) Pin(info[1]);
+  return Napi::Number::New(env, r);
+}
+
+// provideBuffer(group, id): gives ring buffer id back to the kernel.
+Napi::Value ProactorBinding::ProvideBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint32_t group = info[0].As<Napi::Number>().Uint32Value();
+  const uint32_t id = info[1].As<Napi::Number>().Uint32Value();
+  if (group > 0xffff || id > 0xffff) return Napi::Number::New(env, -EINVAL);
+  return Napi::Number::New(env, Live(env)->ProvideBuffer(static_cast<uint16_t>(group),
+                                                          static_cast<uint16_t>(id)));
+}
+
+Napi::Value ProactorBinding::FixedFilesInUse(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), Live(info.Env())->FixedFilesInUse());
 }
 
 // readv/writev(slot, gen, fd, views: Uint8Array[], iovecs: Buffer, position)

@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <vector>
 
 #include "common/backend.h"
 #include "glue/ready_watch.h"
@@ -34,6 +35,16 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   Napi::Value Nop(const Napi::CallbackInfo& info);
   Napi::Value Timeout(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value ReadFixed(const Napi::CallbackInfo& info);
+  Napi::Value WriteFixed(const Napi::CallbackInfo& info);
+  Napi::Value AcceptMultishot(const Napi::CallbackInfo& info);
+  Napi::Value RecvMultishot(const Napi::CallbackInfo& info);
+  Napi::Value SendZc(const Napi::CallbackInfo& info);
+  // Registered memory: fixed buffers, provided-buffer rings.
+  Napi::Value RegisterBuffers(const Napi::CallbackInfo& info);
+  Napi::Value RegisterBufferRing(const Napi::CallbackInfo& info);
+  Napi::Value ProvideBuffer(const Napi::CallbackInfo& info);
+  Napi::Value FixedFilesInUse(const Napi::CallbackInfo& info);
   // Hands prepared operations to the kernel.
   Napi::Value Submit(const Napi::CallbackInfo& info);
   // Copies finished operations into the completions array; returns count.
@@ -56,6 +67,9 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   // Parses (slot, gen, fd, buffer, offset, length) into op.
   void ParseBuffer(const Napi::CallbackInfo& info, Operation* op);
   Napi::Value ReadWrite(const Napi::CallbackInfo& info, OpCode code);
+  Napi::Value Fixed(const Napi::CallbackInfo& info, OpCode code);
+  // Keeps v alive until the backend is gone: the kernel holds its pages.
+  void Pin(const Napi::Value& v);
   Napi::Value Vectored(const Napi::CallbackInfo& info, OpCode code);
   void Teardown();
   static void OnEnvCleanup(void* self);
@@ -69,6 +83,8 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   // libuv's watch on backend_->NotifyFd(): post-reactive dispatch; closed,
   // never freed, before the binding is (a wake may be what closes it)
   std::unique_ptr<ReadyWatch> watch_;
+  // memory registered with the kernel; released after backend_ is
+  std::vector<Napi::Reference<Napi::Value>> pinned_;
   napi_env env_ = nullptr;
 };
 

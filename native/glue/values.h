@@ -18,7 +18,8 @@ constexpr size_t kAddressBlockSize = kAddressOffset + 128;
 // The JS names of the OpCode verbs, in OpCode order.
 constexpr const char* kVerbNames[] = {
     "nop",  "read",   "write",   "readv", "writev",  "recv",
-    "send", "accept", "connect", "close", "timeout", "cancel"};
+    "send", "accept", "connect", "close", "timeout", "cancel",
+    "readFixed", "writeFixed", "acceptMultishot", "recvMultishot", "sendZc"};
 static_assert(sizeof(kVerbNames) / sizeof(kVerbNames[0]) ==
                   static_cast<size_t>(OpCode::kCount),
               "a name for every verb");

@@ -25,6 +25,14 @@
 
 namespace ace::uring {
 
+// Entry i of a provided-buffer ring. The header's flexible array `bufs`
+// sits 8 bytes too far in C++ (its empty placeholder struct has size 1 there,
+// not 0 as in C), so the entries are addressed from the ring's start.
+inline io_uring_buf& BufAt(io_uring_buf_ring* ring, unsigned i) {
+  static_assert(sizeof(io_uring_buf) == 16, "io_uring_buf layout");
+  return reinterpret_cast<io_uring_buf*>(ring)[i];
+}
+
 // io_uring_setup(2); returns the ring fd or -errno.
 inline int Setup(unsigned entries, io_uring_params* p) {
   long r = syscall(__NR_io_uring_setup, entries, p);

@@ -38,9 +38,42 @@ uint8_t OpcodeFor(OpCode op) {
     case OpCode::kClose: return IORING_OP_CLOSE;
     case OpCode::kTimeout: return IORING_OP_TIMEOUT;
     case OpCode::kCancel: return IORING_OP_ASYNC_CANCEL;
+    case OpCode::kReadFixed: return IORING_OP_READ_FIXED;
+    case OpCode::kWriteFixed: return IORING_OP_WRITE_FIXED;
+    case OpCode::kAcceptMulti: return IORING_OP_ACCEPT;
+    case OpCode::kRecvMulti: return IORING_OP_RECV;
+    case OpCode::kSendZc: return IORING_OP_SEND_ZC;
     case OpCode::kCount: break;
   }
   return IORING_OP_LAST;
+}
+
+// Verbs that work on a connected stream's fd, and so may use its
+// registered-file slot.
+bool IsStreamVerb(OpCode op) {
+  switch (op) {
+    case OpCode::kRead: case OpCode::kWrite: case OpCode::kReadv:
+    case OpCode::kWritev: case OpCode::kRecv: case OpCode::kSend:
+    case OpCode::kReadFixed: case OpCode::kWriteFixed:
+    case OpCode::kRecvMulti: case OpCode::kSendZc:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The user_data of the internal CQE that says registered-file slot is free.
+uint64_t FixedCloseToken(uint32_t slot) { return kInternalBit | slot; }
+
+// The CQE flags the caller sees.
+uint32_t CompletionFlags(uint32_t cqe_flags) {
+  uint32_t f = 0;
+  if (cqe_flags & IORING_CQE_F_MORE) f |= kCompletionMore;
+  if (cqe_flags & IORING_CQE_F_NOTIF) f |= kCompletionNotif;
+  if (cqe_flags & IORING_CQE_F_BUFFER) {
+    f |= kCompletionBuffer | (cqe_flags >> IORING_CQE_BUFFER_SHIFT) << kCompletionBufferShift;
+  }
+  return f;
 }
 
 }  // namespace
@@ -56,21 +89,20 @@ std::unique_ptr<UringBackend> UringBackend::Create(
 int UringBackend::Init(const BackendOptions& options, std::string* what) {
   const unsigned sq = std::max(options.sq_entries, 8u);
   const unsigned cq = options.cq_entries ? options.cq_entries : sq * 4;
-  unsigned wanted = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
-                    IORING_SETUP_SUBMIT_ALL;
-  if (options.sqpoll) wanted |= IORING_SETUP_SQPOLL;
-  if (options.defer_taskrun) {
-    wanted |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-              IORING_SETUP_TASKRUN_FLAG;
-  }
-  // Older kernels refuse flags they do not know (and SQPOLL excludes
-  // DEFER_TASKRUN): drop the optional ones, newest first.
+  unsigned base = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
+                  IORING_SETUP_SUBMIT_ALL;
+  if (options.sqpoll) base |= IORING_SETUP_SQPOLL;
+  // Task work (the kernel's half of each completion) is deferred to our
+  // next reap (6.1), or at least not forced on us by an interrupt
+  // (COOP_TASKRUN, 5.19). Older kernels refuse flags they do not know, and
+  // SQPOLL excludes both: drop the optional ones, newest first.
   const unsigned deferred = IORING_SETUP_SINGLE_ISSUER |
                             IORING_SETUP_DEFER_TASKRUN |
                             IORING_SETUP_TASKRUN_FLAG;
+  const unsigned coop = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
   const unsigned fallbacks[] = {
-      wanted, wanted & ~deferred,
-      wanted & ~deferred & ~IORING_SETUP_SUBMIT_ALL,
+      base | (options.defer_taskrun ? deferred : coop), base | coop, base,
+      base & ~IORING_SETUP_SUBMIT_ALL,
       IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP};
   int fd = -EINVAL;
   for (unsigned flags : fallbacks) {
@@ -158,6 +190,17 @@ int UringBackend::Init(const BackendOptions& options, std::string* what) {
     *what = "io_uring_register(IORING_REGISTER_EVENTFD)";
     return r;
   }
+  if (options.fixed_files > 0) {
+    // An empty table; fds take slots as streams start on them. A kernel
+    // that cannot register files runs without them.
+    std::vector<int> empty(options.fixed_files, -1);
+    if (Register(ring_fd_, IORING_REGISTER_FILES, empty.data(),
+                 options.fixed_files) == 0) {
+      fixed_files_ = options.fixed_files;
+      free_fixed_.reserve(fixed_files_);
+      for (uint32_t i = fixed_files_; i > 0; --i) free_fixed_.push_back(i - 1);
+    }
+  }
   return 0;
 }
 
@@ -167,7 +210,7 @@ UringBackend::~UringBackend() {
     // reap until the in-flight operations are gone (bounded), so nothing is
     // written after the caller lets go of its buffers.
     for (const Operation& op : backlog_) {
-      if (op.user_data != kInternalUserData) --inflight_;
+      if (!IsInternal(op.user_data)) --inflight_;
     }
     backlog_.clear();
     if (sqes_ && SqSpace() > 0) {
@@ -184,6 +227,7 @@ UringBackend::~UringBackend() {
       }
     }
   }
+  for (auto& [group, r] : rings_) munmap(r.ring, r.ring_size);
   if (sqes_) munmap(sqes_, sqes_size_);
   if (cq_ring_ && cq_ring_ != sq_ring_) munmap(cq_ring_, cq_ring_size_);
   if (sq_ring_) munmap(sq_ring_, sq_ring_size_);
@@ -198,13 +242,30 @@ std::string UringBackend::Describe() const {
   if (sqpoll_) s += ", sqpoll";
   if (defer_taskrun_) s += ", defer-taskrun";
   if (params_.features & IORING_FEAT_NODROP) s += ", nodrop";
+  if (params_.flags & IORING_SETUP_COOP_TASKRUN) s += ", coop-taskrun";
   if (params_.features & IORING_FEAT_EXT_ARG) s += ", ext-arg";
+  if (fixed_files_) s += ", fixed-files " + std::to_string(fixed_files_);
+  if (!buffers_.empty()) {
+    size_t bytes = 0;
+    for (const IoVec& v : buffers_) bytes += v.len;
+    s += ", registered buffers " + std::to_string(bytes >> 10) + " KiB";
+  }
+  if (!rings_.empty()) s += ", buffer rings " + std::to_string(rings_.size());
   return s;
 }
 
 bool UringBackend::Supports(OpCode op) const {
-  if (op == OpCode::kClose) {
-    return ops_.test(IORING_OP_CLOSE) && ops_.test(IORING_OP_ASYNC_CANCEL);
+  switch (op) {
+    case OpCode::kClose:
+      return ops_.test(IORING_OP_CLOSE) && ops_.test(IORING_OP_ASYNC_CANCEL);
+    // No probe reports the multishot flags: each came with an opcode that
+    // did not exist before it (SOCKET in 5.19, SEND_ZC in 6.0).
+    case OpCode::kAcceptMulti:
+      return ops_.test(IORING_OP_ACCEPT) && ops_.test(IORING_OP_SOCKET);
+    case OpCode::kRecvMulti:
+      return ops_.test(IORING_OP_RECV) && ops_.test(IORING_OP_SEND_ZC);
+    default:
+      break;
   }
   uint8_t code = OpcodeFor(op);
   return code != IORING_OP_LAST && ops_.test(code);
@@ -214,8 +275,38 @@ unsigned UringBackend::SqSpace() const {
   return sq_entries_ - (sqe_tail_ - LoadAcquire(sq_head_));
 }
 
-unsigned UringBackend::SqesFor(const Operation& op) {
-  return op.code == OpCode::kClose ? 2 : 1;
+unsigned UringBackend::SqesFor(const Operation& op) const {
+  if (op.code != OpCode::kClose) return 1;
+  return fixed_files_ ? 3 : 2;
+}
+
+int UringBackend::FixedSlotFor(int fd) {
+  if (fixed_files_ == 0 || fd < 0) return -1;
+  if (static_cast<size_t>(fd) < fixed_of_fd_.size() && fixed_of_fd_[fd] >= 0) {
+    return fixed_of_fd_[fd];
+  }
+  if (free_fixed_.empty()) return -1;
+  const uint32_t slot = free_fixed_.back();
+  io_uring_files_update update{};
+  update.offset = slot;
+  update.fds = reinterpret_cast<uint64_t>(&fd);
+  if (Register(ring_fd_, IORING_REGISTER_FILES_UPDATE, &update, 1) != 1) {
+    return -1;
+  }
+  free_fixed_.pop_back();
+  if (static_cast<size_t>(fd) >= fixed_of_fd_.size()) {
+    fixed_of_fd_.resize(static_cast<size_t>(fd) + 1, -1);
+  }
+  fixed_of_fd_[fd] = static_cast<int32_t>(slot);
+  return static_cast<int>(slot);
+}
+
+bool UringBackend::InsideRegistered(const Operation& op) const {
+  if (op.buf_index >= buffers_.size()) return false;
+  const IoVec& v = buffers_[op.buf_index];
+  auto* start = static_cast<uint8_t*>(v.base);
+  auto* at = static_cast<uint8_t*>(op.addr);
+  return at >= start && at + op.len <= start + v.len;
 }
 
 io_uring_sqe* UringBackend::NextSqe() {
@@ -232,6 +323,13 @@ void UringBackend::Fill(const Operation& op) {
   sqe->opcode = OpcodeFor(op.code);
   sqe->fd = op.fd;
   sqe->user_data = op.user_data;
+  if (fixed_files_ && IsStreamVerb(op.code)) {
+    const int slot = FixedSlotFor(op.fd);
+    if (slot >= 0) {
+      sqe->fd = slot;
+      sqe->flags |= IOSQE_FIXED_FILE;
+    }
+  }
   switch (op.code) {
     case OpCode::kNop:
       break;
@@ -239,14 +337,25 @@ void UringBackend::Fill(const Operation& op) {
     case OpCode::kWrite:
     case OpCode::kReadv:
     case OpCode::kWritev:
+    case OpCode::kReadFixed:
+    case OpCode::kWriteFixed:
       sqe->addr = reinterpret_cast<uint64_t>(op.addr);
       sqe->len = op.len;
       sqe->off = static_cast<uint64_t>(op.offset);
+      sqe->buf_index = op.buf_index;
       break;
     case OpCode::kRecv:
     case OpCode::kSend:
+    case OpCode::kSendZc:
       sqe->addr = reinterpret_cast<uint64_t>(op.addr);
       sqe->len = op.len;
+      sqe->msg_flags = op.msg_flags | MSG_NOSIGNAL;
+      break;
+    case OpCode::kRecvMulti:
+      // No buffer yet: the kernel picks one from the ring per completion.
+      sqe->ioprio = IORING_RECV_MULTISHOT;
+      sqe->flags |= IOSQE_BUFFER_SELECT;
+      sqe->buf_group = op.buf_group;
       sqe->msg_flags = op.msg_flags | MSG_NOSIGNAL;
       break;
     case OpCode::kAccept:
@@ -254,24 +363,17 @@ void UringBackend::Fill(const Operation& op) {
       sqe->addr2 = reinterpret_cast<uint64_t>(op.addr2);
       sqe->accept_flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
       break;
+    case OpCode::kAcceptMulti:
+      sqe->ioprio = IORING_ACCEPT_MULTISHOT;
+      sqe->accept_flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
+      break;
     case OpCode::kConnect:
       sqe->addr = reinterpret_cast<uint64_t>(op.addr);
       sqe->off = op.len;
       break;
-    case OpCode::kClose: {
-      // Cancel what is in flight on fd, then close it. The hard link keeps
-      // the fd number taken until the cancel has run, so no new socket can
-      // reuse it and be cancelled by mistake.
-      sqe->opcode = IORING_OP_ASYNC_CANCEL;
-      sqe->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
-      sqe->user_data = kInternalUserData;
-      sqe->flags = IOSQE_IO_HARDLINK;
-      io_uring_sqe* close_sqe = NextSqe();
-      close_sqe->opcode = IORING_OP_CLOSE;
-      close_sqe->fd = op.fd;
-      close_sqe->user_data = op.user_data;
+    case OpCode::kClose:
+      FillClose(op, sqe);
       break;
-    }
     case OpCode::kTimeout:
       sqe->fd = -1;
       sqe->addr = reinterpret_cast<uint64_t>(op.addr);
@@ -287,9 +389,45 @@ void UringBackend::Fill(const Operation& op) {
   }
 }
 
+void UringBackend::FillClose(const Operation& op, io_uring_sqe* sqe) {
+  // Cancel what is in flight on fd, then close it. The hard links keep the
+  // fd number taken until the cancel has run, so no new socket can reuse it
+  // and be cancelled by mistake. Cancelling by fd also finds operations
+  // that named the fd by its registered slot: both are the same file.
+  sqe->opcode = IORING_OP_ASYNC_CANCEL;
+  sqe->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
+  sqe->user_data = kInternalUserData;
+  sqe->flags = IOSQE_IO_HARDLINK;
+  const bool has_slot = static_cast<size_t>(op.fd) < fixed_of_fd_.size() &&
+                        fixed_of_fd_[op.fd] >= 0;
+  if (has_slot) {
+    // The registered slot holds the file open too: empty it. The slot is
+    // reused only once this has run (see Reap), never while it may still
+    // name this file.
+    const uint32_t slot = static_cast<uint32_t>(fixed_of_fd_[op.fd]);
+    fixed_of_fd_[op.fd] = -1;
+    io_uring_sqe* unregister = NextSqe();
+    unregister->opcode = IORING_OP_CLOSE;
+    unregister->file_index = slot + 1;
+    unregister->user_data = FixedCloseToken(slot);
+    unregister->flags = IOSQE_IO_HARDLINK;
+  }
+  io_uring_sqe* close_sqe = NextSqe();
+  close_sqe->opcode = IORING_OP_CLOSE;
+  close_sqe->fd = op.fd;
+  close_sqe->user_data = op.user_data;
+}
+
 int UringBackend::Prepare(const Operation& op) {
   if (!Supports(op.code)) return -EOPNOTSUPP;
-  if (op.user_data != kInternalUserData) ++inflight_;
+  if ((op.code == OpCode::kReadFixed || op.code == OpCode::kWriteFixed) &&
+      !InsideRegistered(op)) {
+    return -EFAULT;
+  }
+  if (op.code == OpCode::kRecvMulti && rings_.count(op.buf_group) == 0) {
+    return -ENOENT;
+  }
+  if (!IsInternal(op.user_data)) ++inflight_;
   // Order is kept: once anything waits, everything after it waits too.
   if (!backlog_.empty() || SqSpace() < SqesFor(op)) {
     backlog_.push_back(op);
@@ -353,10 +491,14 @@ int UringBackend::Reap(Completion* out, int max) {
     while (head != tail && n < max) {
       const io_uring_cqe& cqe = cqes_[head & cq_mask_];
       ++head;
-      if (cqe.user_data == kInternalUserData) continue;
-      const bool more = cqe.flags & IORING_CQE_F_MORE;
-      if (!more) --inflight_;
-      out[n++] = Completion{cqe.user_data, cqe.res, more ? kCompletionMore : 0};
+      if (IsInternal(cqe.user_data)) {
+        if (cqe.user_data != kInternalUserData) {
+          free_fixed_.push_back(static_cast<uint32_t>(cqe.user_data));
+        }
+        continue;
+      }
+      if (!(cqe.flags & IORING_CQE_F_MORE)) --inflight_;
+      out[n++] = Completion{cqe.user_data, cqe.res, CompletionFlags(cqe.flags)};
     }
     StoreRelease(cq_head_, head);
     if (n == max || head != tail || entered) return n;
@@ -409,6 +551,67 @@ void UringBackend::ClearNotify() {
   uint64_t v;
   while (read(event_fd_, &v, sizeof v) < 0 && errno == EINTR) {
   }
+}
+
+
+int UringBackend::RegisterBuffers(const IoVec* iov, unsigned n) {
+  if (!ops_.test(IORING_OP_READ_FIXED)) return -EOPNOTSUPP;
+  if (!buffers_.empty()) {
+    int r = Register(ring_fd_, IORING_UNREGISTER_BUFFERS, nullptr, 0);
+    if (r < 0) return r;
+    buffers_.clear();
+  }
+  if (n == 0) return 0;
+  static_assert(sizeof(IoVec) == sizeof(iovec), "IoVec is struct iovec");
+  int r = Register(ring_fd_, IORING_REGISTER_BUFFERS, iov, n);
+  if (r < 0) return r;
+  buffers_.assign(iov, iov + n);
+  return 0;
+}
+
+int UringBackend::RegisterBufferRing(uint16_t group, uint8_t* base,
+                                     uint32_t count, uint32_t size) {
+  if (count == 0 || count > 32768 || (count & (count - 1)) != 0) return -EINVAL;
+  if (size == 0 || rings_.count(group)) return -EINVAL;
+  BufferRing r;
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  r.ring_size = (count * sizeof(io_uring_buf) + page - 1) / page * page;
+  void* mem = mmap(nullptr, r.ring_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (mem == MAP_FAILED) return -errno;
+  r.ring = static_cast<io_uring_buf_ring*>(mem);
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<uint64_t>(mem);
+  reg.ring_entries = count;
+  reg.bgid = group;
+  int rc = Register(ring_fd_, IORING_REGISTER_PBUF_RING, &reg, 1);
+  if (rc < 0) {
+    munmap(mem, r.ring_size);
+    return rc;
+  }
+  r.base = base;
+  r.count = count;
+  r.size = size;
+  rings_.emplace(group, r);
+  for (uint32_t id = 0; id < count; ++id) {
+    ProvideBuffer(group, static_cast<uint16_t>(id));
+  }
+  return 0;
+}
+
+int UringBackend::ProvideBuffer(uint16_t group, uint16_t id) {
+  auto it = rings_.find(group);
+  if (it == rings_.end()) return -ENOENT;
+  BufferRing& r = it->second;
+  if (id >= r.count) return -EINVAL;
+  io_uring_buf& buf = BufAt(r.ring, r.tail & (r.count - 1));
+  buf.addr = reinterpret_cast<uint64_t>(r.base + static_cast<size_t>(id) * r.size);
+  buf.len = r.size;
+  buf.bid = id;
+  ++r.tail;
+  // The kernel reads the entry only after it sees the new tail.
+  StoreRelease(&r.ring->tail, r.tail);
+  return 0;
 }
 
 }  // namespace ace::uring

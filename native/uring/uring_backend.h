@@ -6,8 +6,10 @@
 #include <atomic>
 #include <bitset>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/backend.h"
 #include "uring/uring_abi.h"
@@ -31,8 +33,26 @@ class UringBackend final : public Backend {
   int NotifyFd() const override { return event_fd_; }
   void ClearNotify() override;
   size_t Backlog() const override { return backlog_.size(); }
+  int RegisterBuffers(const IoVec* iov, unsigned n) override;
+  int RegisterBufferRing(uint16_t group, uint8_t* base, uint32_t count,
+                         uint32_t size) override;
+  int ProvideBuffer(uint16_t group, uint16_t id) override;
+  uint32_t FixedFilesInUse() const override {
+    return fixed_files_ - static_cast<uint32_t>(free_fixed_.size());
+  }
 
  private:
+  // A provided-buffer ring: the kernel takes buffers from its head as data
+  // arrives; ProvideBuffer() puts them back at its tail.
+  struct BufferRing {
+    io_uring_buf_ring* ring = nullptr;  // mapped, page-aligned
+    size_t ring_size = 0;
+    uint8_t* base = nullptr;  // the caller's buffers, size bytes apart
+    uint32_t count = 0;
+    uint32_t size = 0;
+    uint16_t tail = 0;
+  };
+
   UringBackend() = default;
   // Maps the rings, probes opcodes, registers the eventfd.
   int Init(const BackendOptions& options, std::string* what);
@@ -45,7 +65,14 @@ class UringBackend final : public Backend {
   // Moves backlogged operations into the SQ while there is room.
   void DrainBacklog();
   // SQEs one operation takes.
-  static unsigned SqesFor(const Operation& op);
+  unsigned SqesFor(const Operation& op) const;
+  // The registered-file slot for fd, registering it if there is room; -1
+  // when fixed files are off or full.
+  int FixedSlotFor(int fd);
+  // Checks a fixed read/write stays inside its registered buffer.
+  bool InsideRegistered(const Operation& op) const;
+  // Fills the SQEs that cancel, unregister and close op.fd.
+  void FillClose(const Operation& op, io_uring_sqe* sqe);
   // Publishes the SQ tail to the kernel; returns SQEs not yet consumed.
   unsigned FlushSq();
 
@@ -86,6 +113,14 @@ class UringBackend final : public Backend {
   size_t inflight_ = 0;
   // operations waiting for room in the SQ, in submission order
   std::deque<Operation> backlog_;
+  // registered buffers, by index
+  std::vector<IoVec> buffers_;
+  // provided-buffer rings, by group
+  std::map<uint16_t, BufferRing> rings_;
+  // registered-file table: size, fd -> slot (-1: none), and free slots
+  uint32_t fixed_files_ = 0;
+  std::vector<int32_t> fixed_of_fd_;
+  std::vector<uint32_t> free_fixed_;
 };
 
 }  // namespace ace::uring
