@@ -1,3 +1,9 @@
+/** A pool or ring that lends message blocks and takes them back. */
+export interface MessageBlockOwner {
+  /** Takes mb back; throws if mb is not out on loan from this owner. */
+  release(mb: MessageBlock): void;
+}
+
 /**
  * ACE_Message_Block — a buffer with a read pointer and a write pointer, the
  * unit every asynchronous read and write works on. Reads fill it at wrPtr and
@@ -15,6 +21,12 @@ export class MessageBlock {
   readonly buffer: Buffer;
   /** The next block of a chain. */
   cont: MessageBlock | null = null;
+  /** @internal the pool or ring that lent this block, if any */
+  owner: MessageBlockOwner | null = null;
+  /** @internal the block's index with its owner (registered-buffer index, ring buffer id) */
+  ownerIndex = -1;
+  /** @internal the native proactor whose kernel has this block registered (readFixed/writeFixed) */
+  registeredWith: object | null = null;
   private rd = 0;
   private wr = 0;
 
@@ -87,6 +99,20 @@ export class MessageBlock {
   /** The readable bytes, as a view (no copy). */
   data(): Buffer {
     return this.buffer.subarray(this.rd, this.wr);
+  }
+
+  /**
+   * Gives a block lent by a pool or ring back to it (ACE's release()); the
+   * block must not be used after. A block of one's own is only emptied.
+   */
+  release(): void {
+    this.reset();
+    this.owner?.release(this);
+  }
+
+  /** Whether this block was lent by a pool or ring (release() gives it back). */
+  isPooled(): boolean {
+    return this.owner !== null;
   }
 
   /** Empties the block: both pointers back to 0. */

@@ -6,7 +6,19 @@
 /** A verb the native layer can run; see native/common/operation.h. */
 export type NativeVerb =
   | 'nop' | 'read' | 'write' | 'readv' | 'writev' | 'recv' | 'send'
-  | 'accept' | 'connect' | 'close' | 'timeout' | 'cancel';
+  | 'accept' | 'connect' | 'close' | 'timeout' | 'cancel'
+  | 'readFixed' | 'writeFixed' | 'acceptMultishot' | 'recvMultishot' | 'sendZc';
+
+/** Bits of a completion's flags word (native/common/operation.h). */
+export const CompletionFlag = {
+  /** More completions follow for this operation; its slot stays in flight. */
+  MORE: 1,
+  /** The kernel picked a ring buffer; its id is flags >>> BUFFER_SHIFT. */
+  BUFFER: 2,
+  /** A zero-copy send no longer needs its buffer. */
+  NOTIF: 4,
+  BUFFER_SHIFT: 16,
+} as const;
 
 /** Set-up options passed to a native backend. */
 export interface NativeBackendOptions {
@@ -14,6 +26,7 @@ export interface NativeBackendOptions {
   cqEntries?: number;
   sqpoll?: boolean;
   deferTaskrun?: boolean;
+  fixedFiles?: number;
 }
 
 /**
@@ -33,6 +46,23 @@ export interface NativeProactor {
   nop(slot: number, gen: number): number;
   timeout(slot: number, gen: number, timespecBlock: Uint8Array, ms: number): number;
   cancel(slot: number, gen: number): number;
+  /** read/write through registered buffer bufIndex; the bytes must lie inside it (else -EFAULT). */
+  readFixed(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, position: number, bufIndex: number): number;
+  writeFixed(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, position: number, bufIndex: number): number;
+  /** One completion per connection, flagged MORE, until cancelled or failed. */
+  acceptMultishot(slot: number, gen: number, listenFd: number): number;
+  /** One completion per arrival into a buffer of ring group, flagged MORE|BUFFER, until EOF, error or ENOBUFS. */
+  recvMultishot(slot: number, gen: number, fd: number, group: number): number;
+  /** Completes with the bytes sent (MORE), then again (NOTIF) when the buffer is free. */
+  sendZc(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, msgFlags: number): number;
+  /** Registers buffers for readFixed/writeFixed (index = position in the list); 0 or -errno. Held until destroy(). */
+  registerBuffers(buffers: Uint8Array[]): number;
+  /** Registers count buffers of size bytes carved from buffer as ring group; 0 or -errno. Held until destroy(). */
+  registerBufferRing(group: number, buffer: Uint8Array, count: number, size: number): number;
+  /** Gives ring buffer id of group back to the kernel; 0 or -errno. */
+  provideBuffer(group: number, id: number): number;
+  /** Registered-file slots in use. */
+  fixedFilesInUse(): number;
   /** Hands prepared operations to the kernel; returns how many, or -errno. */
   submit(): number;
   /** Copies finished operations into the completions array; returns the count. */

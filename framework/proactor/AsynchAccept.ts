@@ -27,4 +27,17 @@ export class AsynchAccept extends AsynchOperation {
     if (bytesToRead !== 0) this.checkCount('accept', bytesToRead, mb.space(), 'the message block space');
     this.start(new AsynchAcceptResult(handler, this.handle_, mb, bytesToRead, act, this.completionKey_, priority, signalNumber, this));
   }
+
+  /**
+   * Accepts every connection until cancel() or a failure: one handleAccept
+   * per connection, with result.more true while it goes on. One operation
+   * in flight serves any rate of connections.
+   */
+  acceptMultishot(act?: unknown, priority = 0, signalNumber = 0): void {
+    const handler = this.openHandler();
+    if (!this.proactor().implementation().supports('acceptMultishot')) {
+      throw new ProactorError('unsupported', `AsynchAccept.acceptMultishot: the ${this.proactor().backend} backend cannot accept multishot on this kernel`);
+    }
+    this.start(new AsynchAcceptResult(handler, this.handle_, new MessageBlock(0), 0, act, this.completionKey_, priority, signalNumber, this, true));
+  }
 }

@@ -31,8 +31,14 @@ export interface AsynchAcceptorOptions<H extends ServiceHandler> {
   validateNewConnection?: boolean;
   /** Start another accept as each one completes; default true. */
   reissueAccept?: boolean;
-  /** Accepts kept in flight; -1 (default): as many as min(backlog, 16). */
+  /** Accepts kept in flight; -1 (default): as many as min(backlog, 16). Not used when multishot. */
   numberOfInitialAccepts?: number;
+  /**
+   * One multishot accept instead of numberOfInitialAccepts single ones:
+   * one operation serves every connection. Default: on where the backend
+   * has it, bytesToRead is 0 and reissueAccept is on.
+   */
+  multishot?: boolean;
 }
 
 /** Delay before re-accepting after EMFILE/ENFILE/ENOBUFS/ENOMEM. */
@@ -51,10 +57,11 @@ const RESOURCE_ERRORS = new Set([Errno.EMFILE, Errno.ENFILE, Errno.ENOBUFS, Errn
 export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
   private readonly listener = new SockAcceptor();
   private readonly asynchAccept = new AsynchAccept();
-  private options: Required<Omit<AsynchAcceptorOptions<H>, 'proactor' | 'makeHandler'>> & Pick<AsynchAcceptorOptions<H>, 'makeHandler'> = {
+  private options: Required<Omit<AsynchAcceptorOptions<H>, 'proactor' | 'makeHandler' | 'multishot'>> & Pick<AsynchAcceptorOptions<H>, 'makeHandler'> = {
     bytesToRead: 0, passAddresses: false, backlog: 511, reuseAddr: true, reusePort: false,
     validateNewConnection: false, reissueAccept: true, numberOfInitialAccepts: -1,
   };
+  private multishot = false;
   private closing = false;
   private closed: Promise<void> | undefined;
   private backoffTimer = 0;
@@ -68,13 +75,27 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
     this.handle(this.listener.handle());
     try {
       this.asynchAccept.open(this, this.listener.handle(), undefined, options.proactor);
-      const initial = this.options.numberOfInitialAccepts;
-      const count = initial < 0 ? Math.min(backlog, 16) : initial;
-      for (let i = 0; i < count; i++) this.accept(this.options.bytesToRead);
+      const canMultishot = this.options.bytesToRead === 0 && this.options.reissueAccept && this.asynchAccept.proactor().implementation().supports('acceptMultishot');
+      if (options.multishot && !canMultishot) {
+        throw new ProactorError('unsupported', `AsynchAcceptor: multishot accept needs bytesToRead 0, reissueAccept, and a backend that has it (${this.asynchAccept.proactor().backend})`);
+      }
+      this.multishot = options.multishot ?? canMultishot;
+      if (this.multishot) {
+        this.asynchAccept.acceptMultishot();
+      } else {
+        const initial = this.options.numberOfInitialAccepts;
+        const count = initial < 0 ? Math.min(backlog, 16) : initial;
+        for (let i = 0; i < count; i++) this.accept(this.options.bytesToRead);
+      }
     } catch (e) {
       this.listener.close();
       throw e;
     }
+  }
+
+  /** Whether one multishot accept serves every connection. */
+  isMultishot(): boolean {
+    return this.multishot;
   }
 
   /** Starts one more accept. */
@@ -125,7 +146,7 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
 
   override handleTimeOut(): void {
     this.backoffTimer = 0;
-    if (!this.closing) this.accept(this.options.bytesToRead);
+    if (!this.closing) this.rearm(undefined);
   }
 
   private admit(result: AsynchAcceptResult): void {
@@ -164,13 +185,19 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
   }
 
   private reissue(result: AsynchAcceptResult): void {
-    if (!this.options.reissueAccept || this.closing || result.error === Errno.ECANCELED) return;
+    // A multishot accept goes on by itself until its last completion.
+    if (result.more || !this.options.reissueAccept || this.closing || result.error === Errno.ECANCELED) return;
     if (RESOURCE_ERRORS.has(result.error)) {
       // Out of fds or memory: accepting again at once would spin.
       if (!this.backoffTimer) this.backoffTimer = this.asynchAccept.proactor().scheduleTimer(this, undefined, RESOURCE_BACKOFF_MS);
       return;
     }
-    this.accept(this.options.bytesToRead, result.act);
+    this.rearm(result.act);
+  }
+
+  private rearm(act: unknown): void {
+    if (this.multishot) this.asynchAccept.acceptMultishot(act);
+    else this.accept(this.options.bytesToRead, act);
   }
 
   private closeQuietly(handle: Handle): void {

@@ -1,5 +1,8 @@
 import { type MessageBlock } from '../common/MessageBlock';
+import { ProactorError } from '../common/ProactorError';
 import { AsynchOperation } from './AsynchOperation';
+import { type BufferRing } from './BufferRing';
+import { AsynchReadMultishotResult } from './results/AsynchReadMultishotResult';
 import { AsynchReadStreamResult } from './results/AsynchReadStreamResult';
 
 /**
@@ -24,5 +27,19 @@ export class AsynchReadStream extends AsynchOperation {
     const handler = this.openHandler();
     this.checkCount('readv', bytesToRead, mb.totalSpace(), 'the chain space');
     this.start(new AsynchReadStreamResult(handler, this.handle_, mb, bytesToRead, act, this.completionKey_, priority, signalNumber, this, true));
+  }
+
+  /**
+   * Reads every arrival of data until EOF, an error or cancel(): one
+   * handleReadStream per arrival, each lent a buffer of ring (see
+   * BufferRing), with result.more true while the read goes on. The handle
+   * must be a socket.
+   */
+  readMultishot(ring: BufferRing, act?: unknown, priority = 0, signalNumber = 0): void {
+    const handler = this.openHandler();
+    if (!this.proactor().implementation().supports('recvMultishot')) {
+      throw new ProactorError('unsupported', `AsynchReadStream.readMultishot: the ${this.proactor().backend} backend cannot read multishot on this kernel`);
+    }
+    this.start(new AsynchReadMultishotResult(handler, this.handle_, ring, act, this.completionKey_, priority, signalNumber, this));
   }
 }

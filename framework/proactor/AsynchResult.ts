@@ -1,5 +1,5 @@
 import { errnoName } from '../common/errno';
-import { type NativeProactor } from '../native/NativeBinding';
+import { CompletionFlag, type NativeProactor } from '../native/NativeBinding';
 import { type AsynchOperation } from './AsynchOperation';
 import { type Handler } from './Handler';
 
@@ -19,6 +19,12 @@ export abstract class AsynchResult {
   success = false;
   /** errno when it failed, else 0. */
   error = 0;
+  /**
+   * More completions follow for this operation (a multishot accept or
+   * read): the result object is reused for each, so read it in the handler
+   * and keep what you need, not the result.
+   */
+  more = false;
   /** @internal in-flight table slot, -1 when not in flight */
   slot = -1;
   /** @internal the slot's generation when this result took it */
@@ -53,7 +59,8 @@ export abstract class AsynchResult {
    * @internal Records the kernel's result (bytes, or -errno) and calls the
    * handler's hook, as ACE's complete() does.
    */
-  complete(res: number, _flags: number): void {
+  complete(res: number, flags: number): void {
+    this.more = (flags & CompletionFlag.MORE) !== 0;
     if (res < 0) {
       this.success = false;
       this.error = -res;

@@ -14,11 +14,17 @@ import { AsynchWriteStreamResult } from './results/AsynchWriteStreamResult';
  * ws.write(mb, mb.length());   // → handler.handleWriteStream(result)
  */
 export class AsynchWriteStream extends AsynchOperation {
-  /** Writes up to bytesToWrite (≤ mb.length()) from mb at its rdPtr. */
+  /**
+   * Writes up to bytesToWrite (≤ mb.length()) from mb at its rdPtr. Writes
+   * of at least the proactor's zeroCopySendThreshold go to sockets without
+   * a copy (SEND_ZC); the handler then hears once the kernel is done with mb.
+   */
   write(mb: MessageBlock, bytesToWrite: number, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();
     this.checkCount('write', bytesToWrite, mb.length(), 'the message block length');
-    this.start(new AsynchWriteStreamResult(handler, this.handle_, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, this, false));
+    const threshold = this.proactor().implementation().zeroCopyThreshold();
+    const zeroCopy = threshold > 0 && bytesToWrite >= threshold;
+    this.start(new AsynchWriteStreamResult(handler, this.handle_, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, this, false, zeroCopy));
   }
 
   /** Writes up to bytesToWrite from the readable bytes of the chain mb → mb.cont → … */

@@ -46,6 +46,11 @@ export class InflightTable {
     return result;
   }
 
+  /** The result at (slot, gen), left in the table (more completions follow); undefined if stale. */
+  peek(slot: number, gen: number): AsynchResult | undefined {
+    return this.gens[slot] === gen ? this.results[slot] : undefined;
+  }
+
   /** Every result in flight (a copy: callers may start or finish operations). */
   snapshot(): AsynchResult[] {
     return this.results.filter((r): r is AsynchResult => r !== undefined);

@@ -2,13 +2,15 @@ import { type Handle } from '../common/Handle';
 import { debug } from '../common/debug';
 import { Errno } from '../common/errno';
 import { ProactorError } from '../common/ProactorError';
-import { type NativeProactor, type NativeVerb } from '../native/NativeBinding';
+import { CompletionFlag, type NativeProactor, type NativeVerb } from '../native/NativeBinding';
 import { loadNative } from '../native/loadNative';
 import { type AsynchOperation } from './AsynchOperation';
 import { type AsynchResult } from './AsynchResult';
+import { BufferRing, type BufferRingOptions, type BufferWaiter } from './BufferRing';
 import { InflightTable } from './InflightTable';
 import { ProactorImpl } from './ProactorImpl';
 import { type ProactorOptions } from './ProactorOptions';
+import { RegisteredBufferPool } from './RegisteredBufferPool';
 import { AsynchCloseResult } from './results/AsynchCloseResult';
 
 /** Batches dispatched in one wake before yielding to Node's loop. */
@@ -30,10 +32,12 @@ export class NativeProactorImpl extends ProactorImpl {
   private drainQueued = false;
   private closing = false;
   private closed = false;
+  private pool: RegisteredBufferPool | undefined;
+  private readonly rings: BufferRing[] = [];
 
   constructor(
     readonly name: string,
-    options: ProactorOptions,
+    private readonly options: ProactorOptions,
     requiredVerbs: readonly NativeVerb[],
   ) {
     super();
@@ -42,7 +46,13 @@ export class NativeProactorImpl extends ProactorImpl {
     try {
       this.native = new binding.Proactor(
         name,
-        { sqEntries: options.sqEntries, cqEntries: options.cqEntries, sqpoll: options.sqpoll, deferTaskrun: options.deferTaskrun ?? true },
+        {
+          sqEntries: options.sqEntries,
+          cqEntries: options.cqEntries,
+          sqpoll: options.sqpoll,
+          deferTaskrun: options.deferTaskrun ?? true,
+          fixedFiles: options.fixedFiles ?? 0,
+        },
         this.completions,
         this.onReady,
       );
@@ -71,6 +81,46 @@ export class NativeProactorImpl extends ProactorImpl {
 
   inflight(): number {
     return this.table.size;
+  }
+
+  bufferPool(): RegisteredBufferPool {
+    if (this.pool === undefined) {
+      if (this.closed) throw new ProactorError('closed', 'bufferPool(): the proactor is closed');
+      const native = this.native;
+      this.pool = new RegisteredBufferPool(
+        { registerBuffers: (buffers) => native.registerBuffers(buffers), registrationToken: native },
+        this.options.bufferPool,
+      );
+    }
+    return this.pool;
+  }
+
+  createBufferRing(options?: BufferRingOptions): BufferRing {
+    if (this.closed || this.closing) throw new ProactorError('closed', 'createBufferRing(): the proactor is closed');
+    if (!this.supports('recvMultishot')) {
+      throw new ProactorError('unsupported', `createBufferRing(): the ${this.name} backend has no multishot reads on this kernel`);
+    }
+    const native = this.native;
+    const ring = new BufferRing(
+      {
+        registerBufferRing: (group, buffer, count, size) => native.registerBufferRing(group, buffer, count, size),
+        provideBuffer: (group, id) => (this.closed ? 0 : native.provideBuffer(group, id)),
+      },
+      this.rings.length,
+      options,
+    );
+    this.rings.push(ring);
+    return ring;
+  }
+
+  zeroCopyThreshold(): number {
+    const threshold = this.options.zeroCopySendThreshold ?? 0;
+    return threshold > 0 && this.supports('sendZc') ? threshold : 0;
+  }
+
+  /** Registered-file slots in use (fixedFiles). */
+  fixedFilesInUse(): number {
+    return this.closed ? 0 : this.native.fixedFilesInUse();
   }
 
   isClosed(): boolean {
@@ -104,8 +154,10 @@ export class NativeProactorImpl extends ProactorImpl {
   }
 
   cancelOwnedBy(owner: AsynchOperation): number {
-    let n = 0;
-    for (const result of this.table.snapshot()) {
+    // Waiters restart as cancellations: look at the table before they do.
+    const inflight = this.table.snapshot();
+    let n = this.cancelWaiters((w) => w.owner === owner);
+    for (const result of inflight) {
       if (result.owner !== owner) continue;
       this.cancel(result);
       n++;
@@ -114,7 +166,20 @@ export class NativeProactorImpl extends ProactorImpl {
   }
 
   closeHandle(handle: Handle, done: (error: number) => void): void {
+    this.cancelWaiters((w) => w.handle === handle);
     this.start(new AsynchCloseResult(handle, (r) => done(r.error)));
+  }
+
+  /** Multishot reads waiting for a ring buffer are in flight too: cancel them. */
+  private cancelWaiters(match: (w: BufferWaiter) => boolean): number {
+    let n = 0;
+    for (const ring of this.rings) {
+      for (const waiter of ring.takeWaiters(match)) {
+        waiter.cancelWaiting();
+        n++;
+      }
+    }
+    return n;
   }
 
   handleEvents(timeoutMs: number): number {
@@ -144,6 +209,7 @@ export class NativeProactorImpl extends ProactorImpl {
 
   close(): void {
     if (this.closed) return;
+    this.cancelWaiters(() => true);
     this.closing = true;
     for (const result of this.table.snapshot()) this.native.cancel(result.slot, result.gen);
     const deadline = Date.now() + CLOSE_DRAIN_MS;
@@ -192,7 +258,8 @@ export class NativeProactorImpl extends ProactorImpl {
     const cq = this.completions;
     for (let i = 0; i < n; i++) {
       const q = i << 2;
-      const result = this.table.take(cq[q], cq[q + 1]);
+      // A multishot operation keeps its slot until its last completion.
+      const result = cq[q + 3] & CompletionFlag.MORE ? this.table.peek(cq[q], cq[q + 1]) : this.table.take(cq[q], cq[q + 1]);
       if (result === undefined) {
         debug(`${this.name}: completion for unknown slot ${cq[q]}/${cq[q + 1]} (res ${cq[q + 2]})`);
         continue;

@@ -1,11 +1,13 @@
 import { type Handle } from '../common/Handle';
 import { ProactorError } from '../common/ProactorError';
 import { errnoName } from '../common/errno';
+import { type BufferRing, type BufferRingOptions } from './BufferRing';
 import { Handler } from './Handler';
 import { ProactorFactory } from './ProactorFactory';
 import { type HandlerErrorHook, ProactorImpl } from './ProactorImpl';
 import { type DispatchStrategy, type ProactorOptions } from './ProactorOptions';
 import { ProactorTimers } from './ProactorTimers';
+import { type RegisteredBufferPool } from './RegisteredBufferPool';
 import { AsynchWakeupResult } from './results/AsynchWakeupResult';
 
 /**
@@ -150,6 +152,19 @@ export class Proactor {
         else reject(new ProactorError('system', `close(${handle}): ${errnoName(error)}`, error, 'close'));
       });
     });
+  }
+
+  /**
+   * The registered buffer pool: blocks the kernel reads and writes without
+   * mapping them per operation (ProactorOptions.bufferPool). Made on first use.
+   */
+  bufferPool(): RegisteredBufferPool {
+    return this.impl.bufferPool();
+  }
+
+  /** A provided-buffer ring for AsynchReadStream.readMultishot; lives as long as the proactor. */
+  createBufferRing(options?: BufferRingOptions): BufferRing {
+    return this.impl.createBufferRing(options);
   }
 
   /** Operations in flight (timers included). */

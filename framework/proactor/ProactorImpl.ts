@@ -1,6 +1,8 @@
 import { type Handle } from '../common/Handle';
 import { type AsynchOperation } from './AsynchOperation';
 import { type AsynchResult } from './AsynchResult';
+import { type BufferRing, type BufferRingOptions } from './BufferRing';
+import { type RegisteredBufferPool } from './RegisteredBufferPool';
 
 /** Receives what a completion handler threw; dispatch goes on. */
 export type HandlerErrorHook = (error: unknown, result: AsynchResult | undefined) => void;
@@ -36,6 +38,13 @@ export abstract class ProactorImpl {
   abstract close(): void;
   /** Whether close() was called. */
   abstract isClosed(): boolean;
+
+  /** The registered buffer pool (made on first use); one of ordinary blocks where the backend has none. */
+  abstract bufferPool(): RegisteredBufferPool;
+  /** A new provided-buffer ring for multishot reads; throws 'unsupported' where the backend has none. */
+  abstract createBufferRing(options?: BufferRingOptions): BufferRing;
+  /** Writes at least this long go without a copy (SEND_ZC); 0: never. */
+  abstract zeroCopyThreshold(): number;
 
   /** Where handler exceptions go. */
   errorHook: HandlerErrorHook = (error, result) => {

@@ -1,3 +1,5 @@
+import { type BufferPoolOptions } from './RegisteredBufferPool';
+
 /** How a Proactor's completions are dispatched (the paper's §7.2.2). */
 export type DispatchStrategy = 'post-reactive' | 'call-through';
 
@@ -19,4 +21,25 @@ export interface ProactorOptions {
   deferTaskrun?: boolean;
   /** Completions copied from the kernel per native call; default 1024. */
   completionBatch?: number;
+  /**
+   * The registered buffer pool behind Proactor.bufferPool(), made on its
+   * first use; default 128 blocks of 64 KiB. A locked-memory limit too
+   * small for it halves it until it fits.
+   */
+  bufferPool?: BufferPoolOptions;
+  /**
+   * io_uring registered-file slots (0: none, the default). A stream's fd
+   * takes a slot at its first operation and gives it back at closeHandle,
+   * saving the kernel a file lookup per operation. With slots on, close
+   * every handle the proactor has used through closeHandle: a slot holds
+   * its file open.
+   */
+  fixedFiles?: number;
+  /**
+   * Writes of at least this many bytes to a socket go without a copy
+   * (SEND_ZC), the handler hearing when the kernel is done with the block;
+   * 0 (the default) never. It pays on real NICs for large writes; over
+   * loopback the kernel copies anyway (see docs/benchmarks.md).
+   */
+  zeroCopySendThreshold?: number;
 }

@@ -1,6 +1,7 @@
 import { INVALID_HANDLE, type Handle } from '../../common/Handle';
 import { InetAddr } from '../../common/InetAddr';
 import { type MessageBlock } from '../../common/MessageBlock';
+import { SockStream } from '../../common/SockStream';
 import { type NativeProactor } from '../../native/NativeBinding';
 import { loadNative } from '../../native/loadNative';
 import { type AsynchOperation } from '../AsynchOperation';
@@ -10,7 +11,9 @@ import { type Handler } from '../Handler';
 /**
  * ACE_Asynch_Accept::Result — a new connection. With bytesToRead > 0 the
  * accept also reads the connection's first bytes into messageBlock before
- * it completes (as AcceptEx does); bytesTransferred counts them.
+ * it completes (as AcceptEx does); bytesTransferred counts them. A
+ * multishot accept completes once per connection with this same object,
+ * `more` true while it keeps accepting.
  */
 export class AsynchAcceptResult extends AsynchResult {
   /** The accepted connection's handle; INVALID_HANDLE until success. */
@@ -33,18 +36,22 @@ export class AsynchAcceptResult extends AsynchResult {
     priority: number,
     signalNumber: number,
     owner: AsynchOperation | null,
+    /** @internal accept until cancelled (one completion per connection) */
+    private readonly multishot = false,
   ) {
     super(handler, act, completionKey, priority, signalNumber, owner);
-    this.addressBlock = Buffer.alloc(loadNative().socket.constants.ADDRESS_BLOCK_SIZE);
+    this.addressBlock = Buffer.alloc(multishot ? 0 : loadNative().socket.constants.ADDRESS_BLOCK_SIZE);
   }
 
-  /** The peer's address, as the kernel reported it at accept. */
+  /** The peer's address: as the kernel reported it at accept, or (multishot) asked of the socket. */
   remoteAddress(): InetAddr {
+    if (this.multishot) return SockStream.address(this.acceptHandle, 'remote');
     return InetAddr.fromSockaddr(this.addressBlock, loadNative().socket.constants.ADDRESS_OFFSET);
   }
 
   /** @internal */
   prepare(native: NativeProactor): number {
+    if (this.multishot) return native.acceptMultishot(this.slot, this.gen, this.listenHandle);
     if (this.phase === 'accept') return native.accept(this.slot, this.gen, this.listenHandle, this.addressBlock);
     const mb = this.messageBlock;
     return native.read(this.slot, this.gen, this.acceptHandle, mb.buffer, mb.wrPtr(), this.bytesToRead, -1);
@@ -52,6 +59,11 @@ export class AsynchAcceptResult extends AsynchResult {
 
   /** @internal */
   override complete(res: number, flags: number): void {
+    if (this.multishot) {
+      this.acceptHandle = res >= 0 ? res : INVALID_HANDLE;
+      super.complete(res < 0 ? res : 0, flags);
+      return;
+    }
     if (this.phase === 'accept') {
       if (res >= 0) {
         this.acceptHandle = res;

@@ -19,7 +19,7 @@ export class AsynchReadStreamResult extends AsynchResult {
     /** The handle read from. */
     readonly handle: Handle,
     /** Where the bytes went. */
-    readonly messageBlock: MessageBlock,
+    public messageBlock: MessageBlock,
     /** How many bytes were asked for. */
     readonly bytesToRead: number,
     act: unknown,
@@ -37,16 +37,22 @@ export class AsynchReadStreamResult extends AsynchResult {
   prepare(native: NativeProactor): number {
     if (this.vectors) return native.readv(this.slot, this.gen, this.handle, this.vectors.views, this.vectors.iovecs, -1);
     const mb = this.messageBlock;
+    if (mb.registeredWith === native) {
+      return native.readFixed(this.slot, this.gen, this.handle, mb.buffer, mb.wrPtr(), this.bytesToRead, -1, mb.ownerIndex);
+    }
     return native.read(this.slot, this.gen, this.handle, mb.buffer, mb.wrPtr(), this.bytesToRead, -1);
   }
 
   /** @internal */
   override complete(res: number, flags: number): void {
-    if (res > 0) {
-      if (this.vectors) this.vectors.advanceWrite(res);
-      else this.messageBlock.wrPtr(res);
-    }
+    if (res > 0) this.received(res);
     super.complete(res, flags);
+  }
+
+  /** Moves the write pointer past the res bytes the kernel put in the block(s). */
+  protected received(res: number): void {
+    if (this.vectors) this.vectors.advanceWrite(res);
+    else this.messageBlock.wrPtr(res);
   }
 
   protected dispatch(): void {

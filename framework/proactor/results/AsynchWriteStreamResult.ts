@@ -1,6 +1,7 @@
 import { type Handle } from '../../common/Handle';
 import { type MessageBlock } from '../../common/MessageBlock';
-import { type NativeProactor } from '../../native/NativeBinding';
+import { Errno } from '../../common/errno';
+import { CompletionFlag, type NativeProactor } from '../../native/NativeBinding';
 import { type AsynchOperation } from '../AsynchOperation';
 import { AsynchResult } from '../AsynchResult';
 import { type Handler } from '../Handler';
@@ -13,6 +14,8 @@ import { IoVectors } from './IoVectors';
  */
 export class AsynchWriteStreamResult extends AsynchResult {
   private readonly vectors: IoVectors | undefined;
+  /** Bytes a zero-copy send reported before its buffer was free. */
+  private sent = 0;
 
   constructor(
     handler: Handler | null,
@@ -28,6 +31,8 @@ export class AsynchWriteStreamResult extends AsynchResult {
     signalNumber: number,
     owner: AsynchOperation | null,
     vectored: boolean,
+    /** @internal send without copying (SEND_ZC); falls back to write off sockets */
+    private zeroCopy = false,
   ) {
     super(handler, act, completionKey, priority, signalNumber, owner);
     this.vectors = vectored ? IoVectors.forWrite(messageBlock, bytesToWrite) : undefined;
@@ -37,11 +42,31 @@ export class AsynchWriteStreamResult extends AsynchResult {
   prepare(native: NativeProactor): number {
     if (this.vectors) return native.writev(this.slot, this.gen, this.handle, this.vectors.views, this.vectors.iovecs, -1);
     const mb = this.messageBlock;
+    if (this.zeroCopy) return native.sendZc(this.slot, this.gen, this.handle, mb.buffer, mb.rdPtr(), this.bytesToWrite, 0);
+    if (mb.registeredWith === native) {
+      return native.writeFixed(this.slot, this.gen, this.handle, mb.buffer, mb.rdPtr(), this.bytesToWrite, -1, mb.ownerIndex);
+    }
     return native.write(this.slot, this.gen, this.handle, mb.buffer, mb.rdPtr(), this.bytesToWrite, -1);
   }
 
   /** @internal */
   override complete(res: number, flags: number): void {
+    if (this.zeroCopy) {
+      // A zero-copy send completes twice: with the bytes sent (MORE), then
+      // when the kernel no longer reads the buffer (NOTIF). The handler
+      // hears once, at the second, so the block is free to reuse then.
+      if (flags & CompletionFlag.MORE) {
+        this.sent = res;
+        return;
+      }
+      if (flags & CompletionFlag.NOTIF) res = this.sent;
+      if (res === -Errno.ENOTSOCK && this.owner) {
+        // Not a socket (a pipe, a file): write it the ordinary way.
+        this.zeroCopy = false;
+        this.owner.restart(this);
+        return;
+      }
+    }
     if (res > 0) {
       if (this.vectors) this.vectors.advanceRead(res);
       else this.messageBlock.rdPtr(res);

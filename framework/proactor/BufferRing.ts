@@ -1,0 +1,140 @@
+import { MessageBlock, type MessageBlockOwner } from '../common/MessageBlock';
+import { ProactorError } from '../common/ProactorError';
+import { Errno, errnoName } from '../common/errno';
+
+/** The size of a provided-buffer ring. */
+export interface BufferRingOptions {
+  /** Buffers in the ring, a power of two up to 32768; default 256. */
+  count?: number;
+  /** Bytes per buffer; default 16 KiB. */
+  size?: number;
+}
+
+/** What a ring needs from its proactor. */
+export interface BufferProvider {
+  registerBufferRing(group: number, buffer: Uint8Array, count: number, size: number): number;
+  provideBuffer(group: number, id: number): number;
+}
+
+/** A multishot read waiting for the ring to have a buffer again. */
+export interface BufferWaiter {
+  /** The handle it reads from (closeHandle cancels waiters on it). */
+  readonly handle: number;
+  /** The operation that started it (its cancel() cancels the waiter). */
+  readonly owner: unknown;
+  /** Starts reading again. */
+  resume(): void;
+  /** Completes it with ECANCELED instead. */
+  cancelWaiting(): void;
+}
+
+/**
+ * A provided-buffer ring: buffers the kernel picks from as data arrives, so
+ * a multishot read (AsynchReadStream.readMultishot) needs no buffer of its
+ * own while it waits. Many connections share one ring: memory follows the
+ * data in flight, not the number of connections.
+ *
+ * Each completion lends the handler the buffer it filled. The buffer goes
+ * back to the kernel when the handler returns, unless the handler called
+ * result.keepBuffer(); then it goes back at mb.release(). A ring with every
+ * buffer lent makes its readers wait (the data stays in the socket) until
+ * one comes back.
+ *
+ * @example
+ * const ring = proactor.createBufferRing({ count: 256, size: 16384 });
+ * rs.readMultishot(ring);   // → handleReadStream(result) per arrival
+ */
+export class BufferRing implements MessageBlockOwner {
+  /** Buffers in the ring. */
+  readonly count: number;
+  /** Bytes per buffer. */
+  readonly size: number;
+  private readonly blocks: MessageBlock[] = [];
+  private readonly lent: boolean[] = [];
+  private held_ = 0;
+  private waiters: BufferWaiter[] = [];
+
+  constructor(
+    private readonly provider: BufferProvider,
+    /** The kernel's name for this ring (its buffer group). */
+    readonly group: number,
+    options: BufferRingOptions = {},
+  ) {
+    const count = options.count ?? 256;
+    const size = options.size ?? 16 * 1024;
+    if (!Number.isInteger(count) || count < 1 || count > 32768 || (count & (count - 1)) !== 0) {
+      throw new ProactorError('invalid-argument', `buffer ring: count must be a power of two in 1..32768, got ${count}`);
+    }
+    if (!Number.isInteger(size) || size < 1 || size * count > 0x7fffffff) {
+      throw new ProactorError('invalid-argument', `buffer ring: size must be ≥ 1 and count × size below 2 GiB, got ${size}`);
+    }
+    this.count = count;
+    this.size = size;
+    const region = Buffer.alloc(count * size);
+    const rc = provider.registerBufferRing(group, region, count, size);
+    if (rc < 0) {
+      const unsupported = rc === -Errno.ENOSYS || rc === -Errno.EOPNOTSUPP || rc === -Errno.EINVAL;
+      throw ProactorError.fromErrno(rc, 'register buffer ring', unsupported ? 'unsupported' : 'system');
+    }
+    for (let id = 0; id < count; id++) {
+      const mb = new MessageBlock(region.subarray(id * size, (id + 1) * size));
+      mb.owner = this;
+      mb.ownerIndex = id;
+      this.blocks.push(mb);
+      this.lent.push(false);
+    }
+  }
+
+  /** Buffers lent to handlers and not yet released. */
+  held(): number {
+    return this.held_;
+  }
+
+  /** @internal The block of buffer id, holding the n bytes the kernel put there. */
+  lend(id: number, n: number): MessageBlock {
+    const mb = this.blocks[id];
+    if (mb === undefined || this.lent[id]) {
+      throw new ProactorError('system', `buffer ring ${this.group}: the kernel filled buffer ${id}, which is not in the ring`);
+    }
+    this.lent[id] = true;
+    this.held_++;
+    mb.setPointers(0, n);
+    return mb;
+  }
+
+  /** Gives a lent buffer back to the kernel, and wakes readers waiting for one. */
+  release(mb: MessageBlock): void {
+    const id = mb.ownerIndex;
+    if (mb.owner !== this || !this.lent[id]) {
+      throw new ProactorError('invalid-argument', `BufferRing.release: the block is not lent by ring ${this.group}`);
+    }
+    this.lent[id] = false;
+    this.held_--;
+    mb.reset();
+    mb.cont = null;
+    const rc = this.provider.provideBuffer(this.group, id);
+    if (rc < 0) throw new ProactorError('system', `buffer ring ${this.group}: provide buffer ${id}: ${errnoName(-rc)}`);
+    if (this.waiters.length > 0) {
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w.resume();
+    }
+  }
+
+  /**
+   * @internal A multishot read ran out of buffers: resume it at the next
+   * release(), or at once (if mayResumeNow) when some buffer is not lent:
+   * the kernel has it, or will once completions still queued are reaped.
+   */
+  wait(waiter: BufferWaiter, mayResumeNow: boolean): void {
+    if (mayResumeNow && this.held_ < this.count) waiter.resume();
+    else this.waiters.push(waiter);
+  }
+
+  /** @internal Removes and returns the waiters that match (they are being cancelled). */
+  takeWaiters(match: (w: BufferWaiter) => boolean): BufferWaiter[] {
+    const taken = this.waiters.filter(match);
+    if (taken.length > 0) this.waiters = this.waiters.filter((w) => !match(w));
+    return taken;
+  }
+}

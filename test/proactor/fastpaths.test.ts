@@ -1,0 +1,451 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InetAddr } from '../../framework/common/InetAddr';
+import { MessageBlock } from '../../framework/common/MessageBlock';
+import { ProactorError } from '../../framework/common/ProactorError';
+import { SockAcceptor } from '../../framework/common/SockAcceptor';
+import { loadNative } from '../../framework/native/loadNative';
+import { AsynchAccept } from '../../framework/proactor/AsynchAccept';
+import { AsynchAcceptor } from '../../framework/proactor/AsynchAcceptor';
+import { AsynchConnector } from '../../framework/proactor/AsynchConnector';
+import { AsynchReadStream } from '../../framework/proactor/AsynchReadStream';
+import { AsynchWriteStream } from '../../framework/proactor/AsynchWriteStream';
+import { type BufferRing } from '../../framework/proactor/BufferRing';
+import { Handler } from '../../framework/proactor/Handler';
+import { type NativeProactorImpl } from '../../framework/proactor/NativeProactorImpl';
+import { Proactor } from '../../framework/proactor/Proactor';
+import { ServiceHandler } from '../../framework/proactor/ServiceHandler';
+import { type AsynchAcceptResult } from '../../framework/proactor/results/AsynchAcceptResult';
+import { type AsynchReadMultishotResult } from '../../framework/proactor/results/AsynchReadMultishotResult';
+import { type AsynchReadStreamResult } from '../../framework/proactor/results/AsynchReadStreamResult';
+import { type AsynchWriteStreamResult } from '../../framework/proactor/results/AsynchWriteStreamResult';
+import { backends } from '../support/backends';
+import { dispatchUntil } from '../support/drive';
+import { expectNoFdLeaks } from '../support/leaks';
+import { tcpPair } from '../support/tcpPair';
+
+const sock = loadNative().socket;
+
+/** What one completion said, copied out (multishot results are reused). */
+interface Seen {
+  success: boolean;
+  error: string;
+  bytes: number;
+  more: boolean;
+  data: string;
+}
+
+/** Records reads and writes; a multishot read keeps its buffers when told to. */
+class Recorder extends Handler {
+  readonly reads: Seen[] = [];
+  readonly writes: AsynchWriteStreamResult[] = [];
+  readonly kept: MessageBlock[] = [];
+  keep = false;
+  override handleReadStream(r: AsynchReadStreamResult) {
+    this.reads.push({ success: r.success, error: r.errorCode, bytes: r.bytesTransferred, more: r.more, data: r.messageBlock.data().toString() });
+    if (this.keep && r.bytesTransferred > 0) this.kept.push((r as AsynchReadMultishotResult).keepBuffer());
+  }
+  override handleWriteStream(r: AsynchWriteStreamResult) {
+    this.writes.push(r);
+  }
+  received(): string {
+    return this.reads.map((s) => s.data).join('');
+  }
+}
+
+function socketPair(): [number, number] {
+  const pair = sock.pair();
+  if (typeof pair === 'number') throw new Error(`socketpair failed: ${pair}`);
+  return pair;
+}
+
+/** Reads everything b has for us without blocking, until n bytes came. */
+async function drainPeer(proactor: Proactor, fd: number, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.alloc(256 * 1024);
+  await dispatchUntil(
+    proactor,
+    () => {
+      for (let got = sock.recvNow(fd, buf, 0, buf.length); got > 0; got = sock.recvNow(fd, buf, 0, buf.length)) {
+        chunks.push(Buffer.from(buf.subarray(0, got)));
+        total += got;
+      }
+      return total >= n;
+    },
+    () => `${n} bytes at the peer (got ${total})`,
+  );
+  return Buffer.concat(chunks);
+}
+
+// Outermost, so its check runs after each test's own clean-up.
+expectNoFdLeaks();
+
+describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
+  const probe = new Proactor({ backend });
+  const has = (verb: string) => probe.implementation().supports(verb);
+  const hasFixed = has('readFixed');
+  const hasMultishotAccept = has('acceptMultishot');
+  const hasMultishotRecv = has('recvMultishot');
+  const hasZc = has('sendZc');
+  void probe.close();
+  const slots = new Proactor({ backend, fixedFiles: 2 });
+  const hasFixedFiles = /fixed-files 2/.test(slots.implementation().describe());
+  void slots.close();
+  // The memlock test needs util-linux's setpriv and prlimit to impose a limit on root.
+  const canLimitMemlock = spawnSync('setpriv', ['--version']).status === 0 && spawnSync('prlimit', ['--version']).status === 0;
+  const limitNote = !hasFixed ? ` (${backend} has no fixed buffers)` : canLimitMemlock ? '' : ' (setpriv or prlimit is missing: no way to impose the limit)';
+
+  let proactor: Proactor;
+  const closeAfter: number[] = [];
+
+  afterEach(async () => {
+    for (const fd of closeAfter.splice(0)) sock.close(fd);
+    await proactor.close();
+    expect(proactor.inflight()).toBe(0);
+  });
+
+  function streams(handler: Handler, fd: number): { rs: AsynchReadStream; ws: AsynchWriteStream } {
+    const rs = new AsynchReadStream();
+    const ws = new AsynchWriteStream();
+    rs.open(handler, fd, undefined, proactor);
+    ws.open(handler, fd, undefined, proactor);
+    return { rs, ws };
+  }
+
+  describe('the registered buffer pool', () => {
+    (hasFixed ? it : it.skip)(`should read and write registered blocks, lend ordinary ones when empty, and take each back once${hasFixed ? '' : ` (${backend} has no fixed buffers)`}`, async () => {
+      proactor = new Proactor({ backend, bufferPool: { count: 2, size: 4096 } });
+      const pool = proactor.bufferPool();
+      expect(pool.registered).toBe(2);
+      expect(proactor.implementation().describe()).toMatch(/registered buffers 8 KiB/);
+      const [a, b] = socketPair();
+      closeAfter.push(a, b);
+      const rec = new Recorder(proactor);
+      const { rs, ws } = streams(rec, a);
+
+      const out = pool.acquire();
+      const into = pool.acquire();
+      expect(out.registeredWith).not.toBeNull();
+      expect(into.registeredWith).toBe(out.registeredWith);
+      const spare = pool.acquire();
+      expect(spare.isPooled()).toBe(false);
+      expect(spare.size()).toBe(4096);
+      expect(pool.misses).toBe(1);
+
+      out.copy('registered bytes');
+      ws.write(out, out.length());
+      await dispatchUntil(proactor, () => rec.writes.length === 1, 'the fixed write');
+      expect(rec.writes[0].bytesTransferred).toBe(16);
+      const got = Buffer.alloc(64);
+      expect(sock.recvNow(b, got, 0, 64)).toBe(16);
+      expect(got.subarray(0, 16).toString()).toBe('registered bytes');
+
+      rs.read(into, 100);
+      sock.sendNow(b, Buffer.from('back again'), 0, 10);
+      await dispatchUntil(proactor, () => rec.reads.length === 1, 'the fixed read');
+      expect(into.data().toString()).toBe('back again');
+
+      out.release();
+      into.release();
+      spare.release();
+      expect(pool.available()).toBe(2);
+      expect(() => out.release()).toThrow(ProactorError);
+    });
+
+    (hasFixed ? it : it.skip)(`should read into another proactor's registered block the ordinary way${hasFixed ? '' : ` (${backend} has no fixed buffers)`}`, async () => {
+      proactor = new Proactor({ backend, bufferPool: { count: 1, size: 1024 } });
+      const other = new Proactor({ backend, bufferPool: { count: 1, size: 1024 } });
+      try {
+        const foreign = other.bufferPool().acquire();
+        const [a, b] = socketPair();
+        closeAfter.push(a, b);
+        const rec = new Recorder(proactor);
+        streams(rec, a).rs.read(foreign, 1024);
+        sock.sendNow(b, Buffer.from('elsewhere'), 0, 9);
+        await dispatchUntil(proactor, () => rec.reads.length === 1, 'the read');
+        expect(foreign.data().toString()).toBe('elsewhere');
+        foreign.release();
+      } finally {
+        await other.close();
+      }
+    });
+
+    (canLimitMemlock && hasFixed ? it : it.skip)(`should halve the pool to fit a small locked-memory limit and say so${limitNote}`, () => {
+      proactor = new Proactor({ backend });
+      // Without CAP_IPC_LOCK (dropped from the bounding set) a 1 MiB limit
+      // holds even for root: 64 × 64 KiB (4 MiB) cannot all be registered.
+      const script = `
+        const { Proactor } = require(${JSON.stringify(join(__dirname, '../../dist/framework/proactor/Proactor'))});
+        const p = new Proactor({ backend: ${JSON.stringify(backend)}, bufferPool: { count: 64, size: 65536 } });
+        const pool = p.bufferPool();
+        const mb = pool.acquire();
+        process.stdout.write(JSON.stringify({ registered: pool.registered, pooled: mb.isPooled() }));
+        p.close();`;
+      const child = spawnSync(
+        'setpriv',
+        ['--bounding-set', '-ipc_lock', '--inh-caps', '-ipc_lock', 'prlimit', '--memlock=1048576:1048576', process.execPath, '-e', script],
+        { env: { ...process.env, NODE_DEBUG: 'proactor' }, encoding: 'utf8' },
+      );
+      expect(child.status).toBe(0);
+      const { registered, pooled } = JSON.parse(child.stdout) as { registered: number; pooled: boolean };
+      expect(registered).toBeGreaterThan(0);
+      expect(registered).toBeLessThan(64);
+      expect(pooled).toBe(true);
+      expect(child.stderr).toMatch(/buffer pool: 64 × 65536 B is over the locked-memory limit \(ENOMEM\); trying 32/);
+      expect(child.stderr).toMatch(new RegExp(`buffer pool: ${registered} × 65536 B registered`));
+    });
+  });
+
+  describe('multishot accept', () => {
+    (hasMultishotAccept ? it : it.skip)(`should accept many connections with one operation in flight, and end with ECANCELED${hasMultishotAccept ? '' : ` (${backend} has no multishot accept)`}`, async () => {
+      proactor = new Proactor({ backend });
+      const accepted: number[] = [];
+      class Sink extends ServiceHandler {
+        override open(handle: number) {
+          accepted.push(handle);
+          void this.proactor()!.closeHandle(handle);
+        }
+      }
+      const acceptor = new AsynchAcceptor<Sink>();
+      acceptor.open(new InetAddr(0, '127.0.0.1'), { proactor, makeHandler: () => new Sink(), passAddresses: true });
+      expect(acceptor.isMultishot()).toBe(true);
+      expect(proactor.inflight()).toBe(1);
+      const connected: number[] = [];
+      const connector = new AsynchConnector<ServiceHandler>();
+      connector.open({
+        proactor,
+        makeHandler: () =>
+          new (class extends ServiceHandler {
+            override open(handle: number) {
+              connected.push(handle);
+            }
+          })(),
+      });
+      for (let i = 0; i < 20; i++) connector.connect(acceptor.getLocalAddr());
+      await dispatchUntil(proactor, () => accepted.length === 20 && connected.length === 20, () => `20 connections (${accepted.length} accepted)`);
+      for (const fd of connected) closeAfter.push(fd);
+      // Still one accept in flight, whatever the number served.
+      await dispatchUntil(proactor, () => proactor.inflight() === 1, 'the service closes');
+
+      let last: { error: string; more: boolean } | undefined;
+      const watcher = new (class extends Handler {
+        override handleAccept(r: AsynchAcceptResult) {
+          last = { error: r.errorCode, more: r.more };
+        }
+      })(proactor);
+      const listener = new SockAcceptor();
+      listener.open(new InetAddr(0, '127.0.0.1'));
+      closeAfter.push(listener.handle());
+      const accept = new AsynchAccept();
+      accept.open(watcher, listener.handle(), undefined, proactor);
+      accept.acceptMultishot();
+      expect(accept.cancel()).toBe(1);
+      await dispatchUntil(proactor, () => last !== undefined, 'the cancelled accept');
+      expect(last).toEqual({ error: 'ECANCELED', more: false });
+      let closed = false;
+      void acceptor.close().then(() => (closed = true));
+      await dispatchUntil(proactor, () => closed, 'the acceptor to close');
+    });
+  });
+
+  describe('multishot reads from a buffer ring', () => {
+    const skipNote = hasMultishotRecv ? '' : ` (${backend} has no multishot reads)`;
+    const ringIt = hasMultishotRecv ? it : it.skip;
+
+    ringIt(`should deliver each arrival in a ring buffer with more set, then EOF, giving every buffer back${skipNote}`, async () => {
+      proactor = new Proactor({ backend });
+      const ring = proactor.createBufferRing({ count: 4, size: 64 });
+      const [a, b] = socketPair();
+      closeAfter.push(a);
+      const rec = new Recorder(proactor);
+      streams(rec, a).rs.readMultishot(ring);
+      for (const word of ['one', 'two', 'three']) {
+        sock.sendNow(b, Buffer.from(word), 0, word.length);
+        await dispatchUntil(proactor, () => rec.received().endsWith(word), word);
+      }
+      expect(rec.reads.every((s) => s.success && s.more)).toBe(true);
+      expect(rec.received()).toBe('onetwothree');
+      expect(ring.held()).toBe(0);
+      sock.close(b);
+      await dispatchUntil(proactor, () => rec.reads.at(-1)!.bytes === 0, 'EOF');
+      expect(rec.reads.at(-1)).toEqual({ success: true, error: '', bytes: 0, more: false, data: '' });
+      expect(proactor.inflight()).toBe(0);
+    });
+
+    ringIt(`should wait while every buffer is kept, and go on in order when they come back${skipNote}`, async () => {
+      proactor = new Proactor({ backend });
+      const ring = proactor.createBufferRing({ count: 2, size: 16 });
+      const [a, b] = socketPair();
+      closeAfter.push(a, b);
+      const rec = new Recorder(proactor);
+      rec.keep = true;
+      streams(rec, a).rs.readMultishot(ring);
+      const text = Array.from({ length: 10 }, (_, i) => `line ${i};`).join('');
+      sock.sendNow(b, Buffer.from(text), 0, text.length);
+      await dispatchUntil(proactor, () => rec.kept.length === 2, 'the ring to be used up');
+      for (let i = 0; i < 5; i++) proactor.handleEvents(10);
+      // Both buffers kept: nothing more can arrive, and nothing failed.
+      expect(rec.kept.length).toBe(2);
+      expect(ring.held()).toBe(2);
+      expect(rec.reads.every((s) => s.success && s.more)).toBe(true);
+      rec.keep = false;
+      for (const mb of rec.kept.splice(0)) mb.release();
+      await dispatchUntil(proactor, () => rec.received().length === text.length, () => `all ${text.length} bytes (${rec.received().length})`);
+      expect(rec.received()).toBe(text);
+      expect(ring.held()).toBe(0);
+    });
+
+    ringIt(`should complete a read waiting for buffers with ECANCELED on cancel() and on closeHandle${skipNote}`, async () => {
+      proactor = new Proactor({ backend });
+      const ring = proactor.createBufferRing({ count: 1, size: 8 });
+      for (const how of ['cancel', 'closeHandle'] as const) {
+        const [a, b] = socketPair();
+        closeAfter.push(b);
+        const rec = new Recorder(proactor);
+        rec.keep = true;
+        const { rs } = streams(rec, a);
+        rs.readMultishot(ring);
+        sock.sendNow(b, Buffer.from('0123456789abcdef'), 0, 16);
+        await dispatchUntil(proactor, () => rec.kept.length === 1, 'the one buffer');
+        for (let i = 0; i < 5; i++) proactor.handleEvents(10);
+        expect(proactor.inflight()).toBe(0);
+        if (how === 'cancel') {
+          expect(rs.cancel()).toBe(1);
+          await dispatchUntil(proactor, () => rec.reads.at(-1)!.error === 'ECANCELED', 'the cancelled read');
+          closeAfter.push(a);
+        } else {
+          let closed = false;
+          void proactor.closeHandle(a).then(() => (closed = true));
+          await dispatchUntil(proactor, () => closed && rec.reads.at(-1)!.error === 'ECANCELED', 'the close');
+        }
+        expect(rec.reads.at(-1)!.more).toBe(false);
+        rec.kept.splice(0).forEach((mb) => mb.release());
+        expect(ring.held()).toBe(0);
+      }
+    });
+
+    it('should refuse a ring of a size that is not a power of two', () => {
+      proactor = new Proactor({ backend });
+      if (!hasMultishotRecv) {
+        expect(() => proactor.createBufferRing()).toThrow(/no multishot reads/);
+        return;
+      }
+      expect(() => proactor.createBufferRing({ count: 3 })).toThrow(/power of two/);
+    });
+  });
+
+  describe('zero-copy sends', () => {
+    const zcIt = hasZc ? it : it.skip;
+    const skipNote = hasZc ? '' : ` (${backend} has no SEND_ZC)`;
+
+    zcIt(`should send 1 MiB without copying, each write heard once its block is free, every byte delivered${skipNote}`, async () => {
+      proactor = new Proactor({ backend, zeroCopySendThreshold: 64 * 1024 });
+      expect(proactor.implementation().zeroCopyThreshold()).toBe(64 * 1024);
+      const { server, client } = await tcpPair(proactor);
+      closeAfter.push(server, client);
+      const rec = new Recorder(proactor);
+      const payload = Buffer.alloc(1 << 20);
+      for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) & 0xff;
+      const mb = MessageBlock.from(payload);
+      const { ws } = streams(rec, server);
+      const writer = new (class extends Handler {
+        override handleWriteStream(r: AsynchWriteStreamResult) {
+          rec.writes.push(r);
+          if (r.success && mb.length() > 0) ws.write(mb, mb.length());
+        }
+      })(proactor);
+      ws.open(writer, server, undefined, proactor);
+      ws.write(mb, mb.length());
+      const got = await drainPeer(proactor, client, payload.length);
+      await dispatchUntil(proactor, () => mb.length() === 0 && proactor.inflight() === 0, 'the last send to be free');
+      expect(got.equals(payload)).toBe(true);
+      expect(rec.writes.every((r) => r.success && r.bytesTransferred > 0)).toBe(true);
+      expect(rec.writes.reduce((n, r) => n + r.bytesTransferred, 0)).toBe(payload.length);
+    });
+
+    zcIt(`should write to a file the ordinary way${skipNote}`, async () => {
+      proactor = new Proactor({ backend, zeroCopySendThreshold: 1 });
+      const path = join(tmpdir(), `ace-zc-${process.pid}.txt`);
+      const fd = openSync(path, 'w');
+      try {
+        const rec = new Recorder(proactor);
+        streams(rec, fd).ws.write(MessageBlock.from('not a socket'), 12);
+        await dispatchUntil(proactor, () => rec.writes.length === 1, 'the write');
+        expect(rec.writes[0].success).toBe(true);
+        expect(rec.writes[0].bytesTransferred).toBe(12);
+        expect(readFileSync(path, 'utf8')).toBe('not a socket');
+      } finally {
+        closeSync(fd);
+        rmSync(path);
+      }
+    });
+  });
+
+  describe('registered files', () => {
+    (hasFixedFiles ? it : it.skip)(`should give each stream a slot, share the slots out, and free them at closeHandle${hasFixedFiles ? '' : ` (${backend} registers no files here)`}`, async () => {
+      proactor = new Proactor({ backend, fixedFiles: 2 });
+      const impl = proactor.implementation() as NativeProactorImpl;
+      const pairs = [socketPair(), socketPair(), socketPair()];
+      const recs = pairs.map(() => new Recorder(proactor));
+      pairs.forEach(([a], i) => streams(recs[i], a).rs.read(new MessageBlock(16), 16));
+      pairs.forEach(([, b], i) => sock.sendNow(b, Buffer.from(`pair ${i}`), 0, 6));
+      await dispatchUntil(proactor, () => recs.every((r) => r.reads.length === 1), 'three reads');
+      // Two slots for three streams: the third ran without one.
+      expect(impl.fixedFilesInUse()).toBe(2);
+      expect(recs.map((r) => r.received())).toEqual(['pair 0', 'pair 1', 'pair 2']);
+      let closed = 0;
+      for (const [a, b] of pairs) {
+        void proactor.closeHandle(a).then(() => closed++);
+        closeAfter.push(b);
+      }
+      await dispatchUntil(proactor, () => closed === 3 && impl.fixedFilesInUse() === 0, 'the slots to come back');
+      // A peer sees the close at once: no slot holds the socket open.
+      const buf = Buffer.alloc(4);
+      for (const [, b] of pairs) expect(sock.recvNow(b, buf, 0, 4)).toBe(0);
+    });
+  });
+
+  describe('ring set-up options', () => {
+    it('should fall back to cooperative task work without deferral, and run a kernel SQ thread when asked', async () => {
+      proactor = new Proactor({ backend, deferTaskrun: false });
+      expect(proactor.implementation().describe()).not.toMatch(/defer-taskrun/);
+      expect(proactor.implementation().describe()).toMatch(/coop-taskrun/);
+      const sqpoll = new Proactor({ backend, sqpoll: true });
+      try {
+        expect(sqpoll.implementation().describe()).toMatch(/sqpoll/);
+        for (const p of [proactor, sqpoll]) {
+          const [a, b] = socketPair();
+          closeAfter.push(a, b);
+          const rec = new Recorder(p);
+          const rs = new AsynchReadStream();
+          rs.open(rec, a, undefined, p);
+          rs.read(new MessageBlock(8), 8);
+          sock.sendNow(b, Buffer.from('ping'), 0, 4);
+          await dispatchUntil(p, () => rec.reads.length === 1, 'the read');
+          expect(rec.received()).toBe('ping');
+        }
+      } finally {
+        await sqpoll.close();
+      }
+    });
+  });
+});
+
+// The ring's keep/release contract, without a kernel.
+describe('BufferRing bookkeeping', () => {
+  it('should refuse to take back a block it did not lend', () => {
+    const provided: number[] = [];
+    const { BufferRing } = jest.requireActual<{ BufferRing: new (...args: unknown[]) => BufferRing }>('../../framework/proactor/BufferRing');
+    const ring = new BufferRing({ registerBufferRing: () => 0, provideBuffer: (_g: number, id: number) => provided.push(id) }, 3, { count: 2, size: 4 });
+    const mb = ring.lend(1, 3);
+    expect(mb.length()).toBe(3);
+    expect(ring.held()).toBe(1);
+    mb.release();
+    expect(provided).toEqual([1]);
+    expect(() => mb.release()).toThrow(/not lent/);
+    expect(() => ring.release(new MessageBlock(4))).toThrow(/not lent/);
+  });
+});
