@@ -16,6 +16,8 @@ export abstract class AsynchOperation {
   protected handle_: Handle = INVALID_HANDLE;
   protected completionKey_: unknown;
   private proactor_: Proactor | undefined;
+  /** A dispatched result kept for the next initiation. */
+  private spare: AsynchResult | null = null;
 
   /**
    * Binds this operation to handler and handle (default: handler.handle()),
@@ -25,6 +27,8 @@ export abstract class AsynchOperation {
     if (!handler) throw new ProactorError('invalid-argument', `${this.constructor.name}.open: a handler is required`);
     this.handler_ = handler;
     this.handle_ = handle === INVALID_HANDLE ? handler.handle() : handle;
+    // A kept result names the old handle and handler.
+    this.spare = null;
     this.completionKey_ = completionKey;
     this.proactor_ = proactor ?? handler.proactor() ?? Proactor.instance();
     if (handler.proactor() === undefined) handler.proactor(this.proactor_);
@@ -48,6 +52,22 @@ export abstract class AsynchOperation {
   /** The handle given to open(). */
   handle(): Handle {
     return this.handle_;
+  }
+
+  /**
+   * @internal The proactor hands back a result whose handler has returned;
+   * the next initiation reuses it instead of allocating.
+   */
+  recycle(result: AsynchResult): void {
+    if (this.spare === null && result.reusable()) this.spare = result;
+  }
+
+  /** The result kept by recycle(), if it is of kind; the caller re-initiates it. */
+  protected takeSpare<R extends AsynchResult>(kind: abstract new (...args: never[]) => R): R | null {
+    const spare = this.spare;
+    if (spare === null || spare.constructor !== kind) return null;
+    this.spare = null;
+    return spare as R;
   }
 
   /** @internal Starts result again (a later phase of the same operation). */

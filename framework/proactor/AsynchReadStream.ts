@@ -19,7 +19,12 @@ export class AsynchReadStream extends AsynchOperation {
   read(mb: MessageBlock, bytesToRead: number, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();
     this.checkCount('read', bytesToRead, mb.space(), 'the message block space');
-    this.start(new AsynchReadStreamResult(handler, this.handle_, mb, bytesToRead, act, this.completionKey_, priority, signalNumber, this, false));
+    const spare = this.takeSpare(AsynchReadStreamResult);
+    this.start(
+      spare
+        ? spare.reuse(handler, mb, bytesToRead, act, this.completionKey_, priority, signalNumber)
+        : new AsynchReadStreamResult(handler, this.handle_, mb, bytesToRead, act, this.completionKey_, priority, signalNumber, this, false),
+    );
   }
 
   /** Reads up to bytesToRead into the free space of the chain mb → mb.cont → … */

@@ -3,6 +3,9 @@ import { CompletionFlag, type NativeProactor } from '../native/NativeBinding';
 import { type AsynchOperation } from './AsynchOperation';
 import { type Handler } from './Handler';
 
+/** T without its readonly marks: for re-initiating a recycled result. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
  * ACE_Asynch_Result — POSA2 Asynchronous Completion Token carrier: what an
  * operation was asked to do, and, once the kernel finished it, how it went.
@@ -11,6 +14,10 @@ import { type Handler } from './Handler';
  * A result belongs to the in-flight table from initiation until its
  * completion is dispatched; it holds every buffer the kernel points at, so
  * nothing it reads or writes can be collected early.
+ *
+ * A result is the handler's to read during its handler call. After that
+ * the operation that started it may reuse it for its next initiation (as
+ * ACE deletes it): keep what you need from it, not the result.
  */
 export abstract class AsynchResult {
   /** Bytes moved (or, for accept, 0 and see acceptHandle). */
@@ -31,7 +38,7 @@ export abstract class AsynchResult {
   gen = 0;
 
   constructor(
-    private readonly handler_: Handler | null,
+    private handler_: Handler | null,
     /** The Asynchronous Completion Token given at initiation. */
     readonly act: unknown,
     /** The key given to the operation's open(). */
@@ -41,6 +48,29 @@ export abstract class AsynchResult {
     /** @internal the operation that started this result (its cancel() finds it by this) */
     readonly owner: AsynchOperation | null,
   ) {}
+
+  /**
+   * @internal Makes this finished result a new operation's: the operation
+   * that started it reuses it (see AsynchOperation.recycle), so a steady
+   * stream of reads or writes allocates nothing per completion.
+   */
+  protected reinitiate(handler: Handler | null, act: unknown, completionKey: unknown, priority: number, signalNumber: number): void {
+    const self = this as Mutable<AsynchResult>;
+    this.handler_ = handler;
+    self.act = act;
+    self.completionKey = completionKey;
+    self.priority = priority;
+    self.signalNumber = signalNumber;
+    this.bytesTransferred = 0;
+    this.success = false;
+    this.error = 0;
+    this.more = false;
+  }
+
+  /** @internal Whether the operation that started this result may reuse it once dispatched. */
+  reusable(): boolean {
+    return false;
+  }
 
   /** The handler the completion goes to. */
   handler(): Handler | null {

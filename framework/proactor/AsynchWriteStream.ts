@@ -24,7 +24,12 @@ export class AsynchWriteStream extends AsynchOperation {
     this.checkCount('write', bytesToWrite, mb.length(), 'the message block length');
     const threshold = this.proactor().implementation().zeroCopyThreshold();
     const zeroCopy = threshold > 0 && bytesToWrite >= threshold;
-    this.start(new AsynchWriteStreamResult(handler, this.handle_, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, this, false, zeroCopy));
+    const spare = this.takeSpare(AsynchWriteStreamResult);
+    this.start(
+      spare
+        ? spare.reuse(handler, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, zeroCopy)
+        : new AsynchWriteStreamResult(handler, this.handle_, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, this, false, zeroCopy),
+    );
   }
 
   /** Writes up to bytesToWrite from the readable bytes of the chain mb → mb.cont → … */

@@ -269,6 +269,8 @@ export class NativeProactorImpl extends ProactorImpl {
       } catch (e) {
         this.errorHook(e, result);
       }
+      // Done with, unless it went back in flight or more completions follow.
+      if (result.slot < 0 && !result.more) result.owner?.recycle(result);
     }
   }
 

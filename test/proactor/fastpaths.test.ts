@@ -408,6 +408,66 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
     });
   });
 
+  describe('the hot path', () => {
+    it('should reuse a stream\'s result for its next initiation once the handler has returned', async () => {
+      proactor = new Proactor({ backend });
+      const [a, b] = socketPair();
+      closeAfter.push(a, b);
+      const reads: AsynchReadStreamResult[] = [];
+      const writes: AsynchWriteStreamResult[] = [];
+      const mb = new MessageBlock(64);
+      // Echo-shaped: read → write → read …, five round trips.
+      const handler = new (class extends Handler {
+        override handleReadStream(r: AsynchReadStreamResult) {
+          reads.push(r);
+          ws.write(mb, mb.length());
+        }
+        override handleWriteStream(r: AsynchWriteStreamResult) {
+          writes.push(r);
+          mb.reset();
+          if (writes.length < 5) rs.read(mb, 64, writes.length);
+        }
+      })(proactor);
+      const rs = new AsynchReadStream();
+      const ws = new AsynchWriteStream();
+      rs.open(handler, a, undefined, proactor);
+      ws.open(handler, a, undefined, proactor);
+      rs.read(mb, 64, 0);
+      const got = Buffer.alloc(64);
+      for (let i = 0; i < 5; i++) {
+        sock.sendNow(b, Buffer.from(`round ${i}`), 0, 7);
+        await dispatchUntil(proactor, () => writes.length === i + 1, `round ${i}`);
+        expect(sock.recvNow(b, got, 0, 64)).toBe(7);
+        expect(got.subarray(0, 7).toString()).toBe(`round ${i}`);
+      }
+      // One read result and one write result served every round trip.
+      expect(new Set(reads).size).toBe(1);
+      expect(new Set(writes).size).toBe(1);
+      // Each was re-initiated: the act is the last round's.
+      expect(reads[0].act).toBe(4);
+
+      // A vectored read is not reused, nor a result across open().
+      const chain = new MessageBlock(4);
+      chain.cont = new MessageBlock(4);
+      const vec: AsynchReadStreamResult[] = [];
+      const vh = new (class extends Handler {
+        override handleReadStream(r: AsynchReadStreamResult) {
+          vec.push(r);
+        }
+      })(proactor);
+      rs.open(vh, a, undefined, proactor);
+      for (let i = 0; i < 2; i++) {
+        chain.reset();
+        chain.cont.reset();
+        rs.readv(chain, 8);
+        sock.sendNow(b, Buffer.from('12345678'), 0, 8);
+        await dispatchUntil(proactor, () => vec.length === i + 1, 'the readv');
+      }
+      expect(vec[0]).not.toBe(vec[1]);
+      expect(vec[0]).not.toBe(reads[0]);
+    });
+  });
+
   describe('ring set-up options', () => {
     it('should fall back to cooperative task work without deferral, and run a kernel SQ thread when asked', async () => {
       proactor = new Proactor({ backend, deferTaskrun: false });

@@ -2,7 +2,7 @@ import { type Handle } from '../../common/Handle';
 import { type MessageBlock } from '../../common/MessageBlock';
 import { type NativeProactor } from '../../native/NativeBinding';
 import { type AsynchOperation } from '../AsynchOperation';
-import { AsynchResult } from '../AsynchResult';
+import { AsynchResult, type Mutable } from '../AsynchResult';
 import { type Handler } from '../Handler';
 import { IoVectors } from './IoVectors';
 
@@ -31,6 +31,20 @@ export class AsynchReadStreamResult extends AsynchResult {
   ) {
     super(handler, act, completionKey, priority, signalNumber, owner);
     this.vectors = vectored ? IoVectors.forRead(messageBlock, bytesToRead) : undefined;
+  }
+
+  /** @internal A plain read (not vectored) may be reused by its stream. */
+  override reusable(): boolean {
+    return this.vectors === undefined && this.constructor === AsynchReadStreamResult;
+  }
+
+  /** @internal Re-initiates this finished result as a new read (see AsynchOperation.recycle). */
+  reuse(handler: Handler | null, messageBlock: MessageBlock, bytesToRead: number, act: unknown, completionKey: unknown, priority: number, signalNumber: number): this {
+    this.reinitiate(handler, act, completionKey, priority, signalNumber);
+    const self = this as Mutable<AsynchReadStreamResult>;
+    self.messageBlock = messageBlock;
+    self.bytesToRead = bytesToRead;
+    return this;
   }
 
   /** @internal */

@@ -3,7 +3,7 @@ import { type MessageBlock } from '../../common/MessageBlock';
 import { Errno } from '../../common/errno';
 import { CompletionFlag, type NativeProactor } from '../../native/NativeBinding';
 import { type AsynchOperation } from '../AsynchOperation';
-import { AsynchResult } from '../AsynchResult';
+import { AsynchResult, type Mutable } from '../AsynchResult';
 import { type Handler } from '../Handler';
 import { IoVectors } from './IoVectors';
 
@@ -36,6 +36,22 @@ export class AsynchWriteStreamResult extends AsynchResult {
   ) {
     super(handler, act, completionKey, priority, signalNumber, owner);
     this.vectors = vectored ? IoVectors.forWrite(messageBlock, bytesToWrite) : undefined;
+  }
+
+  /** @internal A plain write (not vectored) may be reused by its stream. */
+  override reusable(): boolean {
+    return this.vectors === undefined && this.constructor === AsynchWriteStreamResult;
+  }
+
+  /** @internal Re-initiates this finished result as a new write (see AsynchOperation.recycle). */
+  reuse(handler: Handler | null, messageBlock: MessageBlock, bytesToWrite: number, act: unknown, completionKey: unknown, priority: number, signalNumber: number, zeroCopy: boolean): this {
+    this.reinitiate(handler, act, completionKey, priority, signalNumber);
+    const self = this as Mutable<AsynchWriteStreamResult>;
+    self.messageBlock = messageBlock;
+    self.bytesToWrite = bytesToWrite;
+    this.zeroCopy = zeroCopy;
+    this.sent = 0;
+    return this;
   }
 
   /** @internal */
