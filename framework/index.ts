@@ -1,7 +1,7 @@
 /** ace-proactor: the ACE Proactor framework for Node.js. */
 export { INVALID_HANDLE, type Handle } from './common/Handle';
 export { InetAddr } from './common/InetAddr';
-export { MessageBlock } from './common/MessageBlock';
+export { MessageBlock, type MessageBlockOwner } from './common/MessageBlock';
 export { ProactorError, type ProactorErrorKind } from './common/ProactorError';
 export { SockAcceptor, type SockAcceptorOptions } from './common/SockAcceptor';
 export { SockConnector } from './common/SockConnector';
@@ -15,21 +15,36 @@ export { AsynchOperation } from './proactor/AsynchOperation';
 export { AsynchReadStream } from './proactor/AsynchReadStream';
 export { AsynchResult } from './proactor/AsynchResult';
 export { AsynchWriteStream } from './proactor/AsynchWriteStream';
+export { BufferRing, type BufferRingOptions } from './proactor/BufferRing';
 export { Handler } from './proactor/Handler';
 export { NativeProactorImpl } from './proactor/NativeProactorImpl';
 export { Proactor } from './proactor/Proactor';
 export { ProactorFactory } from './proactor/ProactorFactory';
 export { ProactorImpl, type HandlerErrorHook } from './proactor/ProactorImpl';
+export { RegisteredBufferPool, type BufferPoolOptions } from './proactor/RegisteredBufferPool';
 export { type DispatchStrategy, type ProactorOptions } from './proactor/ProactorOptions';
 export { ServiceHandler } from './proactor/ServiceHandler';
 export { UringProactorImpl } from './proactor/UringProactorImpl';
 export { AsynchAcceptResult } from './proactor/results/AsynchAcceptResult';
 export { AsynchConnectResult } from './proactor/results/AsynchConnectResult';
+export { AsynchReadMultishotResult } from './proactor/results/AsynchReadMultishotResult';
 export { AsynchReadStreamResult } from './proactor/results/AsynchReadStreamResult';
 export { AsynchTimerResult } from './proactor/results/AsynchTimerResult';
 export { AsynchWriteStreamResult } from './proactor/results/AsynchWriteStreamResult';
 export { PROACTOR_IMPL, PROACTOR_OPTIONS } from './proactor/tokens';
-export { ProactorPool, type ProactorPoolOptions, type PoolThreadSummary } from './proactor/ProactorPool';
+export { CompletionFlag } from './native/NativeBinding';
+export {
+  ProactorPool,
+  type ProactorPoolOptions,
+  type PoolServiceOptions,
+  type PoolThreadModuleOptions,
+  type PoolThreadContext,
+  type PoolThreadService,
+  type PoolThreadOpener,
+  type PoolThreadCounts,
+  type PoolThreadSummary,
+  type PoolThreadInfo,
+} from './proactor/ProactorPool';
 export { Acceptor, type AcceptorOptions } from './reactor/Acceptor';
 export { EpollReactorImpl } from './reactor/EpollReactorImpl';
 export { EventHandler } from './reactor/EventHandler';

@@ -1,5 +1,6 @@
 import { type InetAddr } from '../../framework/common/InetAddr';
 import { MessageBlock } from '../../framework/common/MessageBlock';
+import { type SockAcceptorOptions } from '../../framework/common/SockAcceptor';
 import { loadNative } from '../../framework/native/loadNative';
 import { type Proactor } from '../../framework/proactor/Proactor';
 import { type AcceptedConnection } from '../../framework/reactor/NonBlockingAccept';
@@ -16,6 +17,17 @@ export interface ServerStats {
   /** Connections that ended in a read or write error (a reset, mostly). */
   failed: number;
 }
+
+/** What the server reports when it stops. */
+export interface ServerSummary extends ServerStats {
+  /** Connections open when it stopped accepting. */
+  openAtShutdown: number;
+  /** Connections still closing when the grace period ended (the Proactor's close cancels them). */
+  leftOpen: number;
+}
+
+/** Shutdown: how long open connections get to close before the proactor cancels them. */
+export const CLOSE_GRACE_MS = 5000;
 
 /**
  * The example's acceptor, where the two patterns meet: a Reactor Event
@@ -34,10 +46,13 @@ export class Acceptor extends PassiveEventHandler {
     super();
   }
 
-  /** Listens on address, registers with reactor; connections go to proactor. */
-  open(address: InetAddr, reactor: Reactor, proactor: Proactor): void {
+  /**
+   * Listens on address, registers with reactor; connections go to proactor.
+   * options.reusePort lets several acceptors (one per thread) share the port.
+   */
+  open(address: InetAddr, reactor: Reactor, proactor: Proactor, options: SockAcceptorOptions = {}): void {
     this.proactor_ = proactor;
-    this.listen(address, reactor);
+    this.listen(address, reactor, options);
   }
 
   /** Connections open now. */
@@ -52,6 +67,19 @@ export class Acceptor extends PassiveEventHandler {
   /** Closes every open connection; settles when all are closed. */
   async closeAll(): Promise<void> {
     await Promise.all([...this.handlers].map((h) => h.close()));
+  }
+
+  /**
+   * Stops accepting and closes every connection, giving them graceMs; both
+   * event loops must keep running meanwhile, for the closes to complete.
+   */
+  async shutDown(graceMs = CLOSE_GRACE_MS): Promise<ServerSummary> {
+    this.close();
+    const openAtShutdown = this.connections();
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([this.closeAll(), new Promise((resolve) => (grace = setTimeout(resolve, graceMs)))]);
+    clearTimeout(grace);
+    return { ...this.stats, openAtShutdown, leftOpen: this.connections() };
   }
 
   /** A ServerEventHandler's connection is closed. */

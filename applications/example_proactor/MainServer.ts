@@ -1,24 +1,32 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InetAddr } from '../../framework/common/InetAddr';
 import { Proactor } from '../../framework/proactor/Proactor';
 import { type DispatchStrategy } from '../../framework/proactor/ProactorOptions';
+import { ProactorPool } from '../../framework/proactor/ProactorPool';
 import { Reactor } from '../../framework/reactor/Reactor';
-import { Acceptor } from './Acceptor';
+import { Acceptor, CLOSE_GRACE_MS, type ServerSummary } from './Acceptor';
+import { runCallThrough } from './CallThrough';
+import { type ServerThreadOptions } from './PoolThread';
 
 const NAME = 'example_proactor server';
 const USAGE = `usage: MainServer [--host 127.0.0.1] [--port 8080] [--backend <proactor backend>]
-                  [--reactor epoll|poll] [--dispatch post-reactive|call-through] [--verbose]`;
-/** Call-through: the longest the proactor waits before the reactor and Node get a turn. */
-const CALL_THROUGH_SLICE_MS = 10;
-/** Shutdown: how long open connections get to close before the proactor cancels them. */
-const CLOSE_GRACE_MS = 5000;
+                  [--reactor epoll|poll] [--dispatch post-reactive|call-through|pool]
+                  [--threads 2 (with --dispatch pool)] [--verbose]`;
+/** How the server dispatches: one of the Proactor's strategies, or a pool of threads that each run call-through. */
+type ServerDispatch = DispatchStrategy | 'pool';
+const DISPATCHES: readonly string[] = ['post-reactive', 'call-through', 'pool'] satisfies ServerDispatch[];
+/** --dispatch pool: threads when --threads is not given. */
+const DEFAULT_THREADS = 2;
 
 interface ServerOptions {
   host: string;
   port: number;
   backend?: string;
   reactor?: string;
-  dispatch: DispatchStrategy;
+  dispatch: ServerDispatch;
+  /** Worker threads of --dispatch pool. */
+  threads: number;
   verbose: boolean;
 }
 
@@ -31,6 +39,7 @@ function parse(argv: string[]): ServerOptions {
       backend: { type: 'string' },
       reactor: { type: 'string' },
       dispatch: { type: 'string', default: 'post-reactive' },
+      threads: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -38,23 +47,14 @@ function parse(argv: string[]): ServerOptions {
   if (values.help) throw new Error(USAGE);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got '${values.port}'\n${USAGE}`);
-  if (values.dispatch !== 'post-reactive' && values.dispatch !== 'call-through') {
-    throw new Error(`--dispatch must be post-reactive or call-through, got '${values.dispatch}'\n${USAGE}`);
+  if (!DISPATCHES.includes(values.dispatch!)) {
+    throw new Error(`--dispatch must be post-reactive, call-through or pool, got '${values.dispatch}'\n${USAGE}`);
   }
-  return { host: values.host!, port, backend: values.backend, reactor: values.reactor, dispatch: values.dispatch, verbose: values.verbose! };
-}
-
-/**
- * Call-through: this thread waits in the kernel itself. The reactor is
- * looked at without waiting, the proactor waits a short slice, then Node's
- * loop gets a turn (signals, timers) before the next round.
- */
-async function runCallThrough(reactor: Reactor, proactor: Proactor, stopped: () => boolean): Promise<void> {
-  while (!stopped()) {
-    reactor.handleEvents(0);
-    proactor.handleEvents(CALL_THROUGH_SLICE_MS);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  const dispatch = values.dispatch as ServerDispatch;
+  if (values.threads !== undefined && dispatch !== 'pool') throw new Error(`--threads goes with --dispatch pool\n${USAGE}`);
+  const threads = Number(values.threads ?? DEFAULT_THREADS);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a whole number ≥ 1, got '${values.threads}'\n${USAGE}`);
+  return { host: values.host!, port, backend: values.backend, reactor: values.reactor, dispatch, threads, verbose: values.verbose! };
 }
 
 /** Resolves with the first SIGINT or SIGTERM; later ones are only reported. */
@@ -80,18 +80,35 @@ function firstSignal(): { received: Promise<NodeJS.Signals>; dispose: () => void
   };
 }
 
+/** The line that says the server is ready; the tests and scripts wait for it. */
+function announceListening(address: InetAddr, proactorBackend: string, reactorBackend: string, options: ServerOptions): void {
+  const pool = options.dispatch === 'pool' ? `, threads ${options.threads}` : '';
+  process.stdout.write(
+    `example_proactor server listening on ${address} (backend ${proactorBackend}, reactor ${reactorBackend}, dispatch ${options.dispatch}${pool})\n`,
+  );
+}
+
+/** Prints the summary line; the exit code is 0 when every connection closed within the grace period. */
+function report(s: ServerSummary): number {
+  process.stdout.write(
+    `${NAME} stopped: ${s.accepted} connections accepted, ${s.openAtShutdown} open at shutdown, ${s.closed} closed, ` +
+      `${s.leftOpen} left open; ${s.lines} lines echoed, ${s.tooLong} lines too long, ${s.failed} connections failed\n`,
+  );
+  return s.leftOpen === 0 ? 0 : 1;
+}
+
+/** The pool's threads' summaries, added up. */
+function addUp(summaries: ServerSummary[]): ServerSummary {
+  const total: ServerSummary = { accepted: 0, openAtShutdown: 0, closed: 0, leftOpen: 0, lines: 0, tooLong: 0, failed: 0 };
+  for (const s of summaries) for (const key of Object.keys(total) as (keyof ServerSummary)[]) total[key] += s[key];
+  return total;
+}
+
 /**
- * Runs the example server: a Reactor accepts, a Proactor serves, both in
- * this one Node process. Returns the exit code.
+ * post-reactive and call-through: a Reactor accepts, a Proactor serves,
+ * both on this thread. Returns the exit code.
  */
-export async function main(argv: string[]): Promise<number> {
-  let options: ServerOptions;
-  try {
-    options = parse(argv);
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
-    return 2;
-  }
+async function serveOnThisThread(options: ServerOptions): Promise<number> {
   const log = options.verbose ? (line: string) => process.stderr.write(`${NAME}: ${line}\n`) : undefined;
   let proactor: Proactor | undefined;
   let reactor: Reactor | undefined;
@@ -109,38 +126,74 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const signals = firstSignal();
-  let stopped = false;
   const loops =
     options.dispatch === 'post-reactive'
       ? [Reactor.instance().runReactorEventLoop(), Proactor.instance().proactorRunEventLoop()]
-      : [runCallThrough(reactor, proactor, () => stopped)];
-  const local = acceptor.getLocalAddr();
-  process.stdout.write(`example_proactor server listening on ${local} (backend ${proactor.backend}, reactor ${reactor.backend}, dispatch ${options.dispatch})\n`);
+      : [runCallThrough(reactor, proactor)];
+  announceListening(acceptor.getLocalAddr(), proactor.backend, reactor.backend, options);
 
   const signal = await signals.received;
   process.stdout.write(`${NAME}: ${signal} received, shutting down\n`);
-  acceptor.close();
-  const open = acceptor.connections();
-  let grace: NodeJS.Timeout | undefined;
-  const closed = await Promise.race([
-    acceptor.closeAll().then(() => true),
-    new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(false), CLOSE_GRACE_MS))),
-  ]);
-  clearTimeout(grace);
-  if (!closed) process.stderr.write(`${NAME}: ${acceptor.connections()} connections still closing after ${CLOSE_GRACE_MS} ms; cancelling\n`);
-  stopped = true;
+  const summary = await acceptor.shutDown(CLOSE_GRACE_MS);
+  if (summary.leftOpen > 0) process.stderr.write(`${NAME}: ${summary.leftOpen} connections still closing after ${CLOSE_GRACE_MS} ms; cancelling\n`);
   reactor.endReactorEventLoop();
   proactor.proactorEndEventLoop();
   await Promise.all(loops);
   await reactor.close();
   await proactor.close();
   signals.dispose();
-  const s = acceptor.stats;
-  process.stdout.write(
-    `${NAME} stopped: ${s.accepted} connections accepted, ${open} open at shutdown, ${s.closed} closed, ` +
-      `${acceptor.connections()} left open; ${s.lines} lines echoed, ${s.tooLong} lines too long, ${s.failed} connections failed\n`,
-  );
-  return closed ? 0 : 1;
+  return report(summary);
+}
+
+/**
+ * pool: N worker threads, each the whole server over again (its own
+ * Reactor, Acceptor and Proactor, see PoolThread) on one port shared through
+ * SO_REUSEPORT. This thread only waits for the signal, stops the pool and
+ * adds up what the threads report. Returns the exit code.
+ */
+async function serveOnPool(options: ServerOptions): Promise<number> {
+  const threadOptions: ServerThreadOptions = { name: NAME, reactor: options.reactor, verbose: options.verbose };
+  const pool = new ProactorPool<ServerSummary>({
+    threads: options.threads,
+    address: new InetAddr(options.port, options.host),
+    proactor: { backend: options.backend },
+    threadModule: join(__dirname, 'PoolThread.js'),
+    threadExport: 'openServerThread',
+    threadOptions,
+  });
+  let address: InetAddr;
+  try {
+    address = await pool.start();
+  } catch (e) {
+    process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const signals = firstSignal();
+  const first = pool.threadInfo()[0];
+  announceListening(address, first.backend, first.details.reactor, options);
+
+  const signal = await signals.received;
+  process.stdout.write(`${NAME}: ${signal} received, shutting down\n`);
+  try {
+    return report(addUp(await pool.stop()));
+  } catch (e) {
+    process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    signals.dispose();
+  }
+}
+
+/** Runs the example server; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let options: ServerOptions;
+  try {
+    options = parse(argv);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    return 2;
+  }
+  return options.dispatch === 'pool' ? serveOnPool(options) : serveOnThisThread(options);
 }
 
 if (require.main === module) {

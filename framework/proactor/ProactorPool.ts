@@ -2,42 +2,138 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InetAddr } from '../common/InetAddr';
 import { ProactorError } from '../common/ProactorError';
+import { type Proactor } from './Proactor';
 import { type ProactorOptions } from './ProactorOptions';
 
-/** What a pool runs: a ServiceHandler class exported by a module, one acceptor per thread. */
-export interface ProactorPoolOptions {
-  /** Worker threads, each with its own call-through Proactor; default 2. */
+/** Counts a thread reports when it stops; every service counts at least its connections. */
+export interface PoolThreadCounts {
+  accepted: number;
+}
+
+/** One thread's counts, with the thread's index. */
+export type PoolThreadSummary<C extends PoolThreadCounts = PoolThreadCounts> = C & { thread: number };
+
+/** What a thread module's opener is given, in its own thread. */
+export interface PoolThreadContext<O = unknown> {
+  /** 0 … threads − 1. */
+  thread: number;
+  /** Where to listen, with SO_REUSEPORT: thread 0 may get port 0, the others get the port it chose. */
+  address: InetAddr;
+  /** listen() backlog. */
+  backlog: number;
+  /** The pool's threadOptions, structured-cloned into this thread. */
+  options: O;
+  /** This thread's Proactor (also its Proactor.instance()); the worker closes it after stop(). */
+  proactor: Proactor;
+}
+
+/** A service one thread opened. */
+export interface PoolThreadService<C extends PoolThreadCounts = PoolThreadCounts> {
+  /** The port it listens on. */
+  port: number;
+  /** What else the owner of the pool may want to know (a reactor's backend, …). */
+  details?: Record<string, string>;
+  /**
+   * The thread's dispatch loop, for a service that needs more than its
+   * Proactor's call-through loop (another dispatcher alongside, say). It must
+   * end once proactor.proactorEventLoopDone() holds: the worker calls
+   * proactorEndEventLoop() when stop() has settled, and not before.
+   * Default: proactor.proactorRunEventLoop('call-through').
+   */
+  run?(): Promise<void>;
+  /** Stops accepting and winds the service down while the loop still runs; settles with its counts. */
+  stop(): Promise<C>;
+}
+
+/**
+ * What a thread module exports: opens one thread's service. A throw (or a
+ * rejection) fails pool.start(); it should leave nothing open behind it.
+ */
+export type PoolThreadOpener<O = unknown, C extends PoolThreadCounts = PoolThreadCounts> = (
+  context: PoolThreadContext<O>,
+) => PoolThreadService<C> | Promise<PoolThreadService<C>>;
+
+/** What a thread said when it began listening. */
+export interface PoolThreadInfo {
+  thread: number;
+  port: number;
+  /** Its Proactor's backend. */
+  backend: string;
+  details: Record<string, string>;
+}
+
+interface PoolCommonOptions {
+  /** Worker threads, each with its own Proactor; default 2. */
   threads?: number;
   /** Where to listen; port 0 lets the first thread choose, the others share it. */
   address: InetAddr;
-  /** Absolute path of the module that exports the ServiceHandler class. */
-  serviceModule: string;
-  /** The export's name; default 'default'. */
-  serviceExport?: string;
-  /** Passed to the service's constructor (structured-cloned to each thread). */
-  serviceArgs?: unknown[];
   /** Backend options for each thread's Proactor. */
   proactor?: ProactorOptions;
   /** listen() backlog of each thread's socket; default 511. */
   backlog?: number;
 }
 
-/** Counts one thread reports when it stops. */
-export interface PoolThreadSummary {
-  thread: number;
-  accepted: number;
+/** A ServiceHandler class exported by a module, behind one AsynchAcceptor per thread. */
+export interface PoolServiceOptions {
+  /** Absolute path of the module that exports the ServiceHandler class. */
+  serviceModule: string;
+  /** The export's name; default 'default'. */
+  serviceExport?: string;
+  /** Passed to the service's constructor (structured-cloned to each thread). */
+  serviceArgs?: unknown[];
 }
 
-/** Messages between the pool and its threads. */
+/** A thread module: a module exporting a PoolThreadOpener, which opens whatever the thread serves. */
+export interface PoolThreadModuleOptions {
+  /** Absolute path of the compiled module (worker threads load JavaScript). */
+  threadModule: string;
+  /** The opener's export name; default 'default'. */
+  threadExport?: string;
+  /** Given to each opener as context.options (structured-cloned). */
+  threadOptions?: unknown;
+}
+
+/** What a pool runs: a ServiceHandler class, or a thread module. */
+export type ProactorPoolOptions = PoolCommonOptions & (PoolServiceOptions | PoolThreadModuleOptions);
+
+/** Messages from a thread to the pool. */
 export type PoolWorkerMessage =
-  | { kind: 'listening'; port: number }
-  | { kind: 'stopped'; summary: PoolThreadSummary }
+  | { kind: 'listening'; port: number; backend: string; details: Record<string, string> }
+  | { kind: 'stopped'; counts: PoolThreadCounts }
   | { kind: 'failed'; message: string };
+
+/** What the pool hands each worker thread. */
+export interface PoolWorkerData {
+  thread: number;
+  host: string;
+  port: number;
+  backlog: number;
+  proactor: ProactorOptions;
+  threadModule: string;
+  threadExport: string;
+  threadOptions: unknown;
+  /** Element 0 turns 1 when the pool stops. */
+  stopFlag: Int32Array;
+}
+
+/** One worker and what it has said. */
+interface PoolThread {
+  worker: Worker;
+  exited: Promise<void>;
+  info?: PoolThreadInfo;
+  counts?: PoolThreadCounts;
+  failure?: string;
+}
 
 /**
  * The paper's thread-pool Completion Dispatcher: N worker threads, each
- * with its own ring and a call-through Proactor, accepting on one port
- * shared through SO_REUSEPORT, so the kernel spreads connections over them.
+ * with its own ring and a Proactor dispatched call-through on that thread,
+ * listening on one port shared through SO_REUSEPORT, so the kernel spreads
+ * connections over them. What a thread serves comes from a thread module
+ * (any service, with its own dispatch loop if it needs one) or, the common
+ * case, a ServiceHandler class behind an AsynchAcceptor. The pool stops its
+ * threads through a shared flag each thread's Proactor looks at on a timer,
+ * so no thread needs any other wakeup.
  *
  * @example
  * const pool = new ProactorPool({ threads: 2, address: new InetAddr(8080), serviceModule: require.resolve('./Echo'), serviceExport: 'Echo' });
@@ -45,8 +141,8 @@ export type PoolWorkerMessage =
  * …
  * await pool.stop();
  */
-export class ProactorPool {
-  private readonly workers: Worker[] = [];
+export class ProactorPool<C extends PoolThreadCounts = PoolThreadCounts> {
+  private readonly threads_: PoolThread[] = [];
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
   private address: InetAddr | undefined;
 
@@ -57,13 +153,21 @@ export class ProactorPool {
     }
   }
 
-  /** Starts the threads; settles with the address they all listen on. */
+  /**
+   * Starts the threads one after the other (the first may choose the port);
+   * settles with the address they all listen on. If one fails, those already
+   * started are stopped before the Promise rejects.
+   */
   async start(): Promise<InetAddr> {
-    if (this.workers.length > 0) throw new ProactorError('invalid-argument', 'ProactorPool is already started');
+    if (this.threads_.length > 0) throw new ProactorError('invalid-argument', 'ProactorPool is already started');
+    Atomics.store(this.stopFlag, 0, 0);
     const threads = this.options.threads ?? 2;
     let port = this.options.address.port;
-    for (let thread = 0; thread < threads; thread++) {
-      port = await this.spawn(thread, port);
+    try {
+      for (let thread = 0; thread < threads; thread++) port = (await this.spawn(thread, port)).port;
+    } catch (e) {
+      await this.stop().catch(() => undefined);
+      throw e;
     }
     this.address = new InetAddr(port, this.options.address.host);
     return this.address;
@@ -74,51 +178,70 @@ export class ProactorPool {
     return this.address;
   }
 
-  /** Asks every thread to stop accepting, close its proactor and exit. */
-  async stop(): Promise<PoolThreadSummary[]> {
-    Atomics.store(this.stopFlag, 0, 1);
-    const summaries = await Promise.all(
-      this.workers.map(
-        (worker) =>
-          new Promise<PoolThreadSummary | undefined>((resolve) => {
-            let summary: PoolThreadSummary | undefined;
-            worker.on('message', (m: PoolWorkerMessage) => {
-              if (m.kind === 'stopped') summary = m.summary;
-            });
-            worker.once('exit', () => resolve(summary));
-          }),
-      ),
-    );
-    this.workers.length = 0;
-    return summaries.filter((s): s is PoolThreadSummary => s !== undefined);
+  /** What each running thread said when it began listening. */
+  threadInfo(): PoolThreadInfo[] {
+    return this.threads_.flatMap((t) => (t.info ? [t.info] : []));
   }
 
-  private spawn(thread: number, port: number): Promise<number> {
-    const worker = new Worker(join(__dirname, 'poolWorker.js'), {
-      workerData: {
-        thread,
-        host: this.options.address.host,
-        port,
-        serviceModule: this.options.serviceModule,
-        serviceExport: this.options.serviceExport ?? 'default',
-        serviceArgs: this.options.serviceArgs ?? [],
-        proactor: this.options.proactor ?? {},
-        backlog: this.options.backlog ?? 511,
-        stopFlag: this.stopFlag,
-      },
-    });
-    this.workers.push(worker);
+  /**
+   * Asks every thread to stop its service, close its Proactor and exit;
+   * settles with their counts once all have exited. Rejects, naming them,
+   * if any thread failed instead.
+   */
+  async stop(): Promise<PoolThreadSummary<C>[]> {
+    Atomics.store(this.stopFlag, 0, 1);
+    const threads = this.threads_.splice(0);
+    await Promise.all(threads.map((t) => t.exited));
+    this.address = undefined;
+    const failed = threads.flatMap((t, i) => (t.counts ? [] : [`thread ${i}: ${t.failure ?? 'exited without reporting'}`]));
+    if (failed.length > 0) throw new ProactorError('system', `ProactorPool: ${failed.join('; ')}`);
+    return threads.map((t, thread) => ({ ...(t.counts as C), thread }));
+  }
+
+  /** Starts one thread; settles when it listens, rejects if it fails or exits first. */
+  private spawn(thread: number, port: number): Promise<PoolThreadInfo> {
+    const workerData: PoolWorkerData = {
+      thread,
+      host: this.options.address.host,
+      port,
+      backlog: this.options.backlog ?? 511,
+      proactor: this.options.proactor ?? {},
+      ...this.threadModule(),
+      stopFlag: this.stopFlag,
+    };
+    const worker = new Worker(join(__dirname, 'poolWorker.js'), { workerData });
+    const t: PoolThread = { worker, exited: new Promise((resolve) => worker.once('exit', () => resolve())) };
+    this.threads_.push(t);
     return new Promise((resolve, reject) => {
-      const onMessage = (m: PoolWorkerMessage) => {
-        if (m.kind === 'listening') {
-          worker.off('message', onMessage);
-          resolve(m.port);
-        } else if (m.kind === 'failed') {
-          reject(new ProactorError('system', `ProactorPool thread ${thread}: ${m.message}`));
-        }
+      const fail = (message: string) => {
+        t.failure ??= message;
+        reject(new ProactorError('system', `ProactorPool thread ${thread}: ${message}`));
       };
-      worker.on('message', onMessage);
-      worker.once('error', (e) => reject(e));
+      worker.on('message', (m: PoolWorkerMessage) => {
+        if (m.kind === 'listening') {
+          t.info = { thread, port: m.port, backend: m.backend, details: m.details };
+          resolve(t.info);
+        } else if (m.kind === 'stopped') {
+          t.counts = m.counts;
+        } else {
+          fail(m.message);
+        }
+      });
+      worker.once('error', (e) => fail(e.message));
+      void t.exited.then(() => {
+        if (!t.info) fail('exited before listening');
+      });
     });
+  }
+
+  /** The thread module to run; the ServiceHandler form is one such module. */
+  private threadModule(): Pick<PoolWorkerData, 'threadModule' | 'threadExport' | 'threadOptions'> {
+    const o = this.options;
+    if ('threadModule' in o) return { threadModule: o.threadModule, threadExport: o.threadExport ?? 'default', threadOptions: o.threadOptions };
+    return {
+      threadModule: join(__dirname, 'poolServiceThread.js'),
+      threadExport: 'openServiceThread',
+      threadOptions: { serviceModule: o.serviceModule, serviceExport: o.serviceExport ?? 'default', serviceArgs: o.serviceArgs ?? [] },
+    };
   }
 }

@@ -1,61 +1,76 @@
 /**
- * One thread of a ProactorPool: a call-through Proactor with its own
- * AsynchAcceptor on the pool's shared port. A 50 ms timer on the proactor
- * itself watches the pool's stop flag, so the thread needs no other wakeup.
+ * One thread of a ProactorPool: makes the thread's Proactor, lets the thread
+ * module open its service on it, and runs the service's dispatch loop until
+ * the pool's stop flag turns. A 50 ms timer on the Proactor itself watches
+ * the flag, so the thread needs no other wakeup; when it turns, the service
+ * stops (still dispatching meanwhile), the loop ends, the Proactor closes and
+ * the service's counts go back to the pool.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { InetAddr } from '../common/InetAddr';
-import { AsynchAcceptor } from './AsynchAcceptor';
 import { Handler } from './Handler';
 import { Proactor } from './Proactor';
-import { type PoolWorkerMessage } from './ProactorPool';
-import { type ServiceHandler } from './ServiceHandler';
-
-interface PoolWorkerData {
-  thread: number;
-  host: string;
-  port: number;
-  serviceModule: string;
-  serviceExport: string;
-  serviceArgs: unknown[];
-  proactor: Record<string, unknown>;
-  backlog: number;
-  stopFlag: Int32Array;
-}
+import { type PoolThreadCounts, type PoolThreadOpener, type PoolWorkerData, type PoolWorkerMessage } from './ProactorPool';
 
 const STOP_POLL_MS = 50;
 
+function post(m: PoolWorkerMessage): void {
+  parentPort!.postMessage(m);
+}
+
+function opener(data: PoolWorkerData): PoolThreadOpener {
+  const open = (require(data.threadModule) as Record<string, unknown>)[data.threadExport];
+  if (typeof open !== 'function') throw new Error(`${data.threadModule} has no function export '${data.threadExport}'`);
+  return open as PoolThreadOpener;
+}
+
+/** Calls stop() once the pool's flag turns; the Promise it keeps settles with the counts. */
+class StopWatcher extends Handler {
+  stopping: Promise<PoolThreadCounts> | undefined;
+
+  constructor(
+    proactor: Proactor,
+    private readonly flag: Int32Array,
+    private readonly stop: () => Promise<PoolThreadCounts>,
+  ) {
+    super(proactor);
+    proactor.scheduleTimer(this, undefined, STOP_POLL_MS, STOP_POLL_MS);
+  }
+
+  override handleTimeOut(): void {
+    if (Atomics.load(this.flag, 0) === 0) return;
+    const proactor = this.proactor()!;
+    proactor.cancelTimer(this);
+    this.stopping = this.stop().finally(() => proactor.proactorEndEventLoop());
+    // Awaited once the loop has ended; until then a rejection is not "unhandled".
+    this.stopping.catch(() => undefined);
+  }
+}
+
 async function run(data: PoolWorkerData): Promise<void> {
-  const post = (m: PoolWorkerMessage) => parentPort!.postMessage(m);
-  const Service = (require(data.serviceModule) as Record<string, new (...args: unknown[]) => ServiceHandler>)[data.serviceExport];
-  if (typeof Service !== 'function') throw new Error(`${data.serviceModule} has no class export '${data.serviceExport}'`);
+  const open = opener(data);
   const proactor = new Proactor(data.proactor);
   Proactor.instance(proactor);
-  let accepted = 0;
-  const acceptor = new AsynchAcceptor<ServiceHandler>();
-  acceptor.open(new InetAddr(data.port, data.host), {
-    proactor,
-    reusePort: true,
-    backlog: data.backlog,
-    makeHandler: () => {
-      accepted++;
-      return new Service(...data.serviceArgs);
-    },
-  });
-  const watcher = new (class extends Handler {
-    override handleTimeOut() {
-      if (Atomics.load(data.stopFlag, 0) === 0) return;
-      proactor.cancelTimer(this);
-      void acceptor.close().finally(() => proactor.proactorEndEventLoop());
-    }
-  })(proactor);
-  proactor.scheduleTimer(watcher, undefined, STOP_POLL_MS, STOP_POLL_MS);
-  post({ kind: 'listening', port: acceptor.getLocalAddr().port });
-  await proactor.proactorRunEventLoop('call-through');
-  await proactor.close();
-  post({ kind: 'stopped', summary: { thread: data.thread, accepted } });
+  let counts: PoolThreadCounts;
+  try {
+    const service = await open({
+      thread: data.thread,
+      address: new InetAddr(data.port, data.host),
+      backlog: data.backlog,
+      options: data.threadOptions,
+      proactor,
+    });
+    const watcher = new StopWatcher(proactor, data.stopFlag, () => service.stop());
+    post({ kind: 'listening', port: service.port, backend: proactor.backend, details: service.details ?? {} });
+    await (service.run ? service.run() : proactor.proactorRunEventLoop('call-through'));
+    if (!watcher.stopping) throw new Error('its dispatch loop ended before the pool stopped it');
+    counts = await watcher.stopping;
+  } finally {
+    await proactor.close();
+  }
+  post({ kind: 'stopped', counts });
 }
 
 run(workerData as PoolWorkerData).catch((e: unknown) => {
-  parentPort!.postMessage({ kind: 'failed', message: e instanceof Error ? e.message : String(e) } satisfies PoolWorkerMessage);
+  post({ kind: 'failed', message: e instanceof Error ? e.message : String(e) });
 });

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { expectNoFdLeaks } from '../support/leaks';
-import { alive, openSockets, Peer, runClient, type Server, startServer, until } from './support';
+import { alive, openSockets, Peer, runClient, runServer, type Server, startServer, until } from './support';
 
 const PROMPT = 'Enter Message : ';
 const LOAD = /^load: 200 connections x 50 messages: 10000 of 10000 replies verified in \d+\.\d\d s \(\d+ msgs\/s\)\n$/;
@@ -18,12 +18,12 @@ function refused(port: number): Promise<string> {
   });
 }
 
-describe('example_proactor (MainServer and MainClient as processes)', () => {
+describe.each(['post-reactive', 'call-through', 'pool'])('example_proactor (MainServer --dispatch %s and MainClient as processes)', (dispatch) => {
   let server: Server;
   let baseline = 0;
 
   beforeAll(async () => {
-    server = await startServer();
+    server = await startServer(['--dispatch', dispatch]);
     baseline = openSockets(server.pid);
   });
 
@@ -49,7 +49,7 @@ describe('example_proactor (MainServer and MainClient as processes)', () => {
     });
 
     it('should say why and exit 1 when nothing listens', async () => {
-      const probe = await startServer();
+      const probe = await startServer(['--dispatch', dispatch]);
       const port = probe.port;
       await probe.stop('SIGTERM');
       const exit = await runClient(['--port', String(port)], 'hello\n');
@@ -127,14 +127,18 @@ describe('example_proactor (MainServer and MainClient as processes)', () => {
 });
 
 describe.each([
-  ['post-reactive', 'epoll', 'SIGINT'],
-  ['call-through', 'epoll', 'SIGTERM'],
-  ['post-reactive', 'poll', 'SIGTERM'],
-  ['call-through', 'poll', 'SIGINT'],
-] as const)('example_proactor server, --dispatch %s --reactor %s, stopped by %s', (dispatch, reactor, signal) => {
+  ['--dispatch post-reactive', 'epoll', 'SIGINT'],
+  ['--dispatch call-through', 'epoll', 'SIGTERM'],
+  ['--dispatch pool', 'epoll', 'SIGTERM'],
+  ['--dispatch post-reactive', 'poll', 'SIGTERM'],
+  ['--dispatch call-through', 'poll', 'SIGINT'],
+  ['--dispatch pool --threads 3', 'poll', 'SIGINT'],
+] as const)('example_proactor server, %s --reactor %s, stopped by %s', (dispatchFlags, reactor, signal) => {
   it('should serve, then close every connection, print a summary, exit 0 and leave nothing behind', async () => {
-    const server = await startServer(['--dispatch', dispatch, '--reactor', reactor]);
-    expect(server.stdout()).toMatch(new RegExp(`listening on 127\\.0\\.0\\.1:${server.port} \\(backend \\w+, reactor ${reactor}, dispatch ${dispatch}\\)`));
+    const server = await startServer([...dispatchFlags.split(' '), '--reactor', reactor]);
+    const [, dispatch, , threads = '2'] = dispatchFlags.split(' ');
+    const pool = dispatch === 'pool' ? `, threads ${threads}` : '';
+    expect(server.stdout()).toMatch(new RegExp(`listening on 127\\.0\\.0\\.1:${server.port} \\(backend \\w+, reactor ${reactor}, dispatch ${dispatch}${pool}\\)`));
     const chat = await runClient(['--port', String(server.port)], 'ping\nexit\n');
     expect(chat.stdout).toBe(`${PROMPT}Received: Echo - ping\n${PROMPT}`);
     const loadRun = await runClient(['--port', String(server.port), '--connections', '50', '--messages', '20']);
@@ -155,5 +159,38 @@ describe.each([
     await Promise.all(idle.map((p) => p.closed.then(() => until(() => p.ended || p.error !== undefined, () => 'EOF'))));
     expect(alive(server.pid)).toBe(false);
     expect(await refused(server.port)).toBe('ECONNREFUSED');
+  });
+});
+
+describe('example_proactor server, --dispatch pool', () => {
+  it('should spread the connections over its threads, each accepting and serving its own', async () => {
+    const server = await startServer(['--dispatch', 'pool', '--threads', '2', '--verbose']);
+    const load = await runClient(['--port', String(server.port), '--connections', '40', '--messages', '10']);
+    expect(load.stdout).toMatch(/^load: 40 connections x 10 messages: 400 of 400 replies verified in /);
+    const exit = await server.stop('SIGINT');
+    expect(exit.code).toBe(0);
+    const lines = exit.stderr.split('\n').slice(0, -1);
+    for (const line of lines) expect(line).toMatch(/^example_proactor server: thread [01]: connection (from 127\.0\.0\.1:\d+|closed) \(\d+ open\)$/);
+    const accepted = [0, 1].map((t) => lines.filter((l) => l.startsWith(`example_proactor server: thread ${t}: connection from`)).length);
+    expect(accepted[0]).toBeGreaterThan(0);
+    expect(accepted[1]).toBeGreaterThan(0);
+    expect(accepted[0] + accepted[1]).toBe(40);
+    expect(exit.stdout).toMatch(/stopped: 40 connections accepted, \d+ open at shutdown, 40 closed, 0 left open; 400 lines echoed, 0 lines too long, 0 connections failed\n$/);
+  });
+
+  it('should refuse --threads without it, and fewer than 1 thread', async () => {
+    const alone = await runServer(['--threads', '2']);
+    expect(alone).toMatchObject({ code: 2, stdout: '' });
+    expect(alone.stderr).toMatch(/^--threads goes with --dispatch pool\nusage: MainServer /);
+    const none = await runServer(['--dispatch', 'pool', '--threads', '0']);
+    expect(none).toMatchObject({ code: 2, stdout: '' });
+    expect(none.stderr).toMatch(/^--threads must be a whole number ≥ 1, got '0'\nusage: MainServer /);
+  });
+
+  it('should exit 1 saying why when a thread cannot start, leaving no thread behind', async () => {
+    const exit = await runServer(['--dispatch', 'pool', '--reactor', 'nosuch']);
+    expect(exit).toMatchObject({ code: 1, signal: null, stdout: '' });
+    // One line, and no "still running after shutdown": the process ended by itself.
+    expect(exit.stderr).toMatch(/^example_proactor server: ProactorPool thread 0: no reactor backend could be set up: [^\n]*nosuch[^\n]*\n$/);
   });
 });

@@ -64,9 +64,18 @@ export async function startServer(args: string[] = [], limitMs = 10000): Promise
   return { pid: child.pid!, port, stdout: out, stderr: err, exited, stop };
 }
 
+/** Runs MainServer to its end: for flags it refuses, or a start that fails. */
+export function runServer(args: string[], limitMs = 10000): Promise<Exit> {
+  return runToEnd(SERVER, ['--host', '127.0.0.1', '--port', '0', ...args], '', limitMs);
+}
+
 /** Runs MainClient to its end, with stdin piped from input. */
-export async function runClient(args: string[], input = '', limitMs = 30000): Promise<Exit> {
-  const child = spawn(process.execPath, [CLIENT, '--host', '127.0.0.1', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+export function runClient(args: string[], input = '', limitMs = 30000): Promise<Exit> {
+  return runToEnd(CLIENT, ['--host', '127.0.0.1', ...args], input, limitMs);
+}
+
+async function runToEnd(script: string, args: string[], input: string, limitMs: number): Promise<Exit> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const { exited } = collect(child);
   child.stdin!.on('error', () => undefined);
   child.stdin!.end(input);
