@@ -11,7 +11,7 @@ export interface ServerSpec {
   kind: 'reference' | 'framework';
   /** Backend and dispatch strategy, for framework servers. */
   backend?: string;
-  dispatch?: 'post-reactive' | 'call-through';
+  dispatch?: 'post-reactive' | 'call-through' | 'pool';
   command: string;
   args: string[];
 }
@@ -38,7 +38,9 @@ export function serverSpecs(paths: Paths, backends: readonly string[]): ServerSp
     { id: 'c-uring', label: 'C io_uring', kind: 'reference', command: path.join(paths.out, 'c_uring_echo'), args: [] },
   ];
   for (const backend of backends) {
-    for (const dispatch of ['post-reactive', 'call-through'] as const) {
+    // The pool's two threads share the server's core with everything else
+    // the server runs: it shows the cost of the threads, not more CPU.
+    for (const dispatch of ['post-reactive', 'call-through', 'pool'] as const) {
       specs.push({
         id: `${backend}/${dispatch}`,
         label: `ace ${backend} ${dispatch}`,
@@ -53,13 +55,16 @@ export function serverSpecs(paths: Paths, backends: readonly string[]): ServerSp
   return specs;
 }
 
+/** The io_uring options a variant may add, as proactorEchoServer flags. */
+const VARIANT_OPTIONS = ['defer-taskrun', 'sqpoll', 'registered', 'ring', 'fixed-files', 'zc'];
+
 /**
- * A framework server with io_uring set-up options, named
- * `<backend>/<dispatch>+defer-taskrun+sqpoll` (for experiments; not in the
- * default set).
+ * A framework server with io_uring options, named
+ * `<backend>/<dispatch>+registered+fixed-files` and so on (see
+ * VARIANT_OPTIONS and bench/servers/proactorEchoServer.ts).
  */
 export function variantSpec(paths: Paths, id: string): ServerSpec | undefined {
-  const m = /^([\w-]+)\/(post-reactive|call-through)((?:\+(?:defer-taskrun|sqpoll))+)$/.exec(id);
+  const m = new RegExp(`^([\\w-]+)/(post-reactive|call-through|pool)((?:\\+(?:${VARIANT_OPTIONS.join('|')}))+)$`).exec(id);
   if (!m) return undefined;
   const [, backend, dispatch, options] = m;
   const base = serverSpecs(paths, [backend]).find((s) => s.id === `${backend}/${dispatch}`)!;
