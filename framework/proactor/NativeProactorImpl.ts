@@ -34,6 +34,7 @@ export class NativeProactorImpl extends ProactorImpl {
   private closed = false;
   private pool: RegisteredBufferPool | undefined;
   private readonly rings: BufferRing[] = [];
+  private readonly zeroCopyThreshold_: number;
 
   constructor(
     readonly name: string,
@@ -60,6 +61,9 @@ export class NativeProactorImpl extends ProactorImpl {
       const err = e as Error & { errno?: number; syscall?: string };
       throw new ProactorError('backend-unavailable', `${name}: ${err.message}`, err.errno, err.syscall);
     }
+    // Asked on every write: settled once here.
+    const threshold = options.zeroCopySendThreshold ?? 0;
+    this.zeroCopyThreshold_ = threshold > 0 && this.native.supports('sendZc') ? threshold : 0;
     const missing = requiredVerbs.filter((verb) => !this.native.supports(verb));
     if (missing.length > 0) {
       this.native.destroy();
@@ -114,8 +118,7 @@ export class NativeProactorImpl extends ProactorImpl {
   }
 
   zeroCopyThreshold(): number {
-    const threshold = this.options.zeroCopySendThreshold ?? 0;
-    return threshold > 0 && this.supports('sendZc') ? threshold : 0;
+    return this.zeroCopyThreshold_;
   }
 
   /** Registered-file slots in use (fixedFiles). */
