@@ -24,6 +24,7 @@ import { type AsynchWriteStreamResult } from '../../framework/proactor/results/A
 import { backends } from '../support/backends';
 import { dispatchUntil } from '../support/drive';
 import { expectNoFdLeaks } from '../support/leaks';
+import { socketPair, streams } from '../support/streams';
 import { tcpPair } from '../support/tcpPair';
 
 const sock = loadNative().socket;
@@ -53,12 +54,6 @@ class Recorder extends Handler {
   received(): string {
     return this.reads.map((s) => s.data).join('');
   }
-}
-
-function socketPair(): [number, number] {
-  const pair = sock.pair();
-  if (typeof pair === 'number') throw new Error(`socketpair failed: ${pair}`);
-  return pair;
 }
 
 /** Reads everything b has for us without blocking, until n bytes came. */
@@ -107,14 +102,6 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
     expect(proactor.inflight()).toBe(0);
   });
 
-  function streams(handler: Handler, fd: number): { rs: AsynchReadStream; ws: AsynchWriteStream } {
-    const rs = new AsynchReadStream();
-    const ws = new AsynchWriteStream();
-    rs.open(handler, fd, undefined, proactor);
-    ws.open(handler, fd, undefined, proactor);
-    return { rs, ws };
-  }
-
   describe('the registered buffer pool', () => {
     (hasFixed ? it : it.skip)(`should read and write registered blocks, lend ordinary ones when empty, and take each back once${hasFixed ? '' : ` (${backend} has no fixed buffers)`}`, async () => {
       proactor = new Proactor({ backend, bufferPool: { count: 2, size: 4096 } });
@@ -124,7 +111,7 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
       const [a, b] = socketPair();
       closeAfter.push(a, b);
       const rec = new Recorder(proactor);
-      const { rs, ws } = streams(rec, a);
+      const { rs, ws } = streams(rec, a, proactor);
 
       const out = pool.acquire();
       const into = pool.acquire();
@@ -163,7 +150,7 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
         const [a, b] = socketPair();
         closeAfter.push(a, b);
         const rec = new Recorder(proactor);
-        streams(rec, a).rs.read(foreign, 1024);
+        streams(rec, a, proactor).rs.read(foreign, 1024);
         sock.sendNow(b, Buffer.from('elsewhere'), 0, 9);
         await dispatchUntil(proactor, () => rec.reads.length === 1, 'the read');
         expect(foreign.data().toString()).toBe('elsewhere');
@@ -261,7 +248,7 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
       const [a, b] = socketPair();
       closeAfter.push(a);
       const rec = new Recorder(proactor);
-      streams(rec, a).rs.readMultishot(ring);
+      streams(rec, a, proactor).rs.readMultishot(ring);
       for (const word of ['one', 'two', 'three']) {
         sock.sendNow(b, Buffer.from(word), 0, word.length);
         await dispatchUntil(proactor, () => rec.received().endsWith(word), word);
@@ -282,7 +269,7 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
       closeAfter.push(a, b);
       const rec = new Recorder(proactor);
       rec.keep = true;
-      streams(rec, a).rs.readMultishot(ring);
+      streams(rec, a, proactor).rs.readMultishot(ring);
       const text = Array.from({ length: 10 }, (_, i) => `line ${i};`).join('');
       sock.sendNow(b, Buffer.from(text), 0, text.length);
       await dispatchUntil(proactor, () => rec.kept.length === 2, 'the ring to be used up');
@@ -306,7 +293,7 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
         closeAfter.push(b);
         const rec = new Recorder(proactor);
         rec.keep = true;
-        const { rs } = streams(rec, a);
+        const { rs } = streams(rec, a, proactor);
         rs.readMultishot(ring);
         sock.sendNow(b, Buffer.from('0123456789abcdef'), 0, 16);
         await dispatchUntil(proactor, () => rec.kept.length === 1, 'the one buffer');
@@ -350,7 +337,7 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
       const payload = Buffer.alloc(1 << 20);
       for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) & 0xff;
       const mb = MessageBlock.from(payload);
-      const { ws } = streams(rec, server);
+      const { ws } = streams(rec, server, proactor);
       const writer = new (class extends Handler {
         override handleWriteStream(r: AsynchWriteStreamResult) {
           rec.writes.push(r);
@@ -372,7 +359,7 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
       const fd = openSync(path, 'w');
       try {
         const rec = new Recorder(proactor);
-        streams(rec, fd).ws.write(MessageBlock.from('not a socket'), 12);
+        streams(rec, fd, proactor).ws.write(MessageBlock.from('not a socket'), 12);
         await dispatchUntil(proactor, () => rec.writes.length === 1, 'the write');
         expect(rec.writes[0].success).toBe(true);
         expect(rec.writes[0].bytesTransferred).toBe(12);
@@ -390,7 +377,7 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
       const impl = proactor.implementation() as NativeProactorImpl;
       const pairs = [socketPair(), socketPair(), socketPair()];
       const recs = pairs.map(() => new Recorder(proactor));
-      pairs.forEach(([a], i) => streams(recs[i], a).rs.read(new MessageBlock(16), 16));
+      pairs.forEach(([a], i) => streams(recs[i], a, proactor).rs.read(new MessageBlock(16), 16));
       pairs.forEach(([, b], i) => sock.sendNow(b, Buffer.from(`pair ${i}`), 0, 6));
       await dispatchUntil(proactor, () => recs.every((r) => r.reads.length === 1), 'three reads');
       // Two slots for three streams: the third ran without one.

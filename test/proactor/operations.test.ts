@@ -7,7 +7,6 @@ import { SockStream } from '../../framework/common/SockStream';
 import { loadNative } from '../../framework/native/loadNative';
 import { AsynchConnect } from '../../framework/proactor/AsynchConnect';
 import { AsynchReadStream } from '../../framework/proactor/AsynchReadStream';
-import { AsynchWriteStream } from '../../framework/proactor/AsynchWriteStream';
 import { Handler } from '../../framework/proactor/Handler';
 import { Proactor } from '../../framework/proactor/Proactor';
 import { type AsynchResult } from '../../framework/proactor/AsynchResult';
@@ -17,6 +16,7 @@ import { type AsynchWriteStreamResult } from '../../framework/proactor/results/A
 import { backends } from '../support/backends';
 import { dispatchUntil } from '../support/drive';
 import { expectNoFdLeaks } from '../support/leaks';
+import { socketPair, streams } from '../support/streams';
 import { tcpPair } from '../support/tcpPair';
 
 const sock = loadNative().socket;
@@ -33,12 +33,6 @@ class Recorder extends Handler {
   override handleConnect(r: AsynchConnectResult) {
     this.results.push(r);
   }
-}
-
-function socketPair(): [number, number] {
-  const pair = sock.pair();
-  if (typeof pair === 'number') throw new Error(`socketpair failed: ${pair}`);
-  return pair;
 }
 
 // Outermost, so its check runs after each test's own clean-up.
@@ -58,20 +52,12 @@ describe.each(backends)('operations on the %s backend', (backend) => {
     expect(proactor.inflight()).toBe(0);
   });
 
-  function streams(handler: Handler, fd: number): { rs: AsynchReadStream; ws: AsynchWriteStream } {
-    const rs = new AsynchReadStream();
-    const ws = new AsynchWriteStream();
-    rs.open(handler, fd, undefined, proactor);
-    ws.open(handler, fd, undefined, proactor);
-    return { rs, ws };
-  }
-
   describe('when a read completes', () => {
     it('should advance wrPtr by the bytes and hand back the act unchanged', async () => {
       const [a, b] = socketPair();
       closeAfter.push(a, b);
       const rec = new Recorder(proactor);
-      const { rs } = streams(rec, a);
+      const { rs } = streams(rec, a, proactor);
       const act = { tag: 'mine' };
       const mb = new MessageBlock(16);
       rs.read(mb, 16, act);
@@ -91,7 +77,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       const [a, b] = socketPair();
       closeAfter.push(a);
       const rec = new Recorder(proactor);
-      streams(rec, a).rs.read(new MessageBlock(8), 8);
+      streams(rec, a, proactor).rs.read(new MessageBlock(8), 8);
       sock.close(b);
       await dispatchUntil(proactor, () => rec.results.length === 1, 'EOF');
       expect(rec.results[0].success).toBe(true);
@@ -103,7 +89,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       const { server, client } = await tcpPair(proactor);
       closeAfter.push(server);
       const rec = new Recorder(proactor);
-      streams(rec, server).rs.read(new MessageBlock(8), 8);
+      streams(rec, server, proactor).rs.read(new MessageBlock(8), 8);
       proactor.handleEvents(0);
       // SO_LINGER 0 then close sends RST instead of FIN.
       sock.setOption(client, sock.constants.SOL_SOCKET, sock.constants.SO_LINGER, 0);
@@ -120,7 +106,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       closeAfter.push(a, b);
       const rec = new Recorder(proactor);
       const mb = MessageBlock.from('abcdef');
-      streams(rec, a).ws.write(mb, 6);
+      streams(rec, a, proactor).ws.write(mb, 6);
       await dispatchUntil(proactor, () => rec.results.length === 1, 'the write');
       expect(rec.results[0].bytesTransferred).toBe(6);
       expect(mb.length()).toBe(0);
@@ -136,12 +122,12 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       const out = MessageBlock.from('one-');
       out.cont = MessageBlock.from('two-');
       out.cont.cont = MessageBlock.from('three');
-      const { ws } = streams(rec, a);
+      const { ws } = streams(rec, a, proactor);
       ws.writev(out, out.totalLength());
       const into = new MessageBlock(3);
       into.cont = new MessageBlock(4);
       into.cont.cont = new MessageBlock(20);
-      const { rs } = streams(rec, b);
+      const { rs } = streams(rec, b, proactor);
       rs.readv(into, into.totalSpace());
       await dispatchUntil(proactor, () => rec.results.length === 2, 'writev and readv');
       const read = rec.results.find((r) => r.constructor.name === 'AsynchReadStreamResult')!;
@@ -174,7 +160,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       const [a, b] = socketPair();
       closeAfter.push(a, b);
       const rec = new Recorder(proactor);
-      const { rs } = streams(rec, a);
+      const { rs } = streams(rec, a, proactor);
       rs.read(new MessageBlock(8), 8, 'act-1');
       proactor.handleEvents(0);
       expect(rs.cancel()).toBe(1);
@@ -188,7 +174,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       const { server, client } = await tcpPair(proactor);
       closeAfter.push(client);
       const rec = new Recorder(proactor);
-      const { rs, ws } = streams(rec, server);
+      const { rs, ws } = streams(rec, server, proactor);
       rs.read(new MessageBlock(64), 64, 'r1');
       rs.read(new MessageBlock(64), 64, 'r2');
       // A write larger than the socket buffers stays in flight until cancelled.
@@ -213,7 +199,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       const [a, b] = socketPair();
       closeAfter.push(a, b);
       const rec = new Recorder(proactor);
-      const { rs } = streams(rec, a);
+      const { rs } = streams(rec, a, proactor);
       for (let i = 0; i < 5; i++) rs.read(new MessageBlock(4), 4, i);
       proactor.handleEvents(0);
       await proactor.close();
@@ -235,7 +221,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
           throw new Error(`boom ${calls}`);
         }
       })(proactor);
-      const { rs } = streams(thrower, a);
+      const { rs } = streams(thrower, a, proactor);
       rs.read(new MessageBlock(1), 1);
       rs.read(new MessageBlock(1), 1);
       sock.sendNow(b, Buffer.from('xy'), 0, 2);
@@ -262,7 +248,7 @@ describe.each(backends)('operations on the %s backend', (backend) => {
       const pairs = Array.from({ length: 40 }, socketPair);
       for (const [a, b] of pairs) closeAfter.push(a, b);
       const rec = new Recorder(proactor);
-      pairs.forEach(([a], i) => streams(rec, a).rs.read(new MessageBlock(8), 8, i));
+      pairs.forEach(([a], i) => streams(rec, a, proactor).rs.read(new MessageBlock(8), 8, i));
       proactor.handleEvents(0);
       pairs.forEach(([, b], i) => sock.sendNow(b, Buffer.from(`m${i}`), 0, `m${i}`.length));
       await dispatchUntil(proactor, () => rec.results.length === 40, '40 reads');
