@@ -1,4 +1,5 @@
-import { MessageBlock, type MessageBlockOwner } from '../common/MessageBlock';
+import { BlockLoans } from '../common/BlockLoans';
+import { type MessageBlock, type MessageBlockOwner } from '../common/MessageBlock';
 import { ProactorError } from '../common/ProactorError';
 import { Errno, errnoName } from '../common/errno';
 
@@ -49,9 +50,7 @@ export class BufferRing implements MessageBlockOwner {
   readonly count: number;
   /** Bytes per buffer. */
   readonly size: number;
-  private readonly blocks: MessageBlock[] = [];
-  private readonly lent: boolean[] = [];
-  private held_ = 0;
+  private readonly loans: BlockLoans;
   private waiters: BufferWaiter[] = [];
 
   constructor(
@@ -76,42 +75,27 @@ export class BufferRing implements MessageBlockOwner {
       const unsupported = rc === -Errno.ENOSYS || rc === -Errno.EOPNOTSUPP || rc === -Errno.EINVAL;
       throw ProactorError.fromErrno(rc, 'register buffer ring', unsupported ? 'unsupported' : 'system');
     }
-    for (let id = 0; id < count; id++) {
-      const mb = new MessageBlock(region.subarray(id * size, (id + 1) * size));
-      mb.owner = this;
-      mb.ownerIndex = id;
-      this.blocks.push(mb);
-      this.lent.push(false);
-    }
+    this.loans = new BlockLoans(this, region, count, size);
   }
 
   /** Buffers lent to handlers and not yet released. */
   held(): number {
-    return this.held_;
+    return this.loans.out;
   }
 
   /** @internal The block of buffer id, holding the n bytes the kernel put there. */
   lend(id: number, n: number): MessageBlock {
-    const mb = this.blocks[id];
-    if (mb === undefined || this.lent[id]) {
+    const mb = this.loans.lend(id);
+    if (mb === undefined) {
       throw new ProactorError('system', `buffer ring ${this.group}: the kernel filled buffer ${id}, which is not in the ring`);
     }
-    this.lent[id] = true;
-    this.held_++;
     mb.setPointers(0, n);
     return mb;
   }
 
   /** Gives a lent buffer back to the kernel, and wakes readers waiting for one. */
   release(mb: MessageBlock): void {
-    const id = mb.ownerIndex;
-    if (mb.owner !== this || !this.lent[id]) {
-      throw new ProactorError('invalid-argument', `BufferRing.release: the block is not lent by ring ${this.group}`);
-    }
-    this.lent[id] = false;
-    this.held_--;
-    mb.reset();
-    mb.cont = null;
+    const id = this.loans.takeBack(mb, 'BufferRing');
     const rc = this.provider.provideBuffer(this.group, id);
     if (rc < 0) throw new ProactorError('system', `buffer ring ${this.group}: provide buffer ${id}: ${errnoName(-rc)}`);
     if (this.waiters.length > 0) {
@@ -127,7 +111,7 @@ export class BufferRing implements MessageBlockOwner {
    * the kernel has it, or will once completions still queued are reaped.
    */
   wait(waiter: BufferWaiter, mayResumeNow: boolean): void {
-    if (mayResumeNow && this.held_ < this.count) waiter.resume();
+    if (mayResumeNow && this.loans.out < this.count) waiter.resume();
     else this.waiters.push(waiter);
   }
 

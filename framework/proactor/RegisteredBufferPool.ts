@@ -1,5 +1,6 @@
 import { debug } from '../common/debug';
 import { Errno, errnoName } from '../common/errno';
+import { BlockLoans } from '../common/BlockLoans';
 import { MessageBlock, type MessageBlockOwner } from '../common/MessageBlock';
 import { ProactorError } from '../common/ProactorError';
 
@@ -45,8 +46,9 @@ export class RegisteredBufferPool implements MessageBlockOwner {
   readonly registered: number;
   /** acquire() calls that found the pool empty and made an ordinary block. */
   misses = 0;
-  private readonly free: MessageBlock[] = [];
-  private readonly lent: boolean[] = [];
+  private readonly loans: BlockLoans | undefined;
+  /** Indexes of the registered blocks not lent out. */
+  private readonly free: number[] = [];
 
   constructor(registrar: BufferRegistrar | null, options: BufferPoolOptions = {}) {
     const size = options.size ?? 64 * 1024;
@@ -58,14 +60,14 @@ export class RegisteredBufferPool implements MessageBlockOwner {
       throw new ProactorError('invalid-argument', `buffer pool: count must be 0..${MAX_BLOCKS}, got ${count}`);
     }
     this.blockSize = size;
-    let blocks: MessageBlock[] = [];
+    let loans: BlockLoans | undefined;
     while (count > 0 && registrar) {
-      const region = Buffer.alloc(count * size);
-      blocks = [];
-      for (let i = 0; i < count; i++) blocks.push(new MessageBlock(region.subarray(i * size, (i + 1) * size)));
-      const rc = registrar.registerBuffers(blocks.map((mb) => mb.buffer));
-      if (rc === 0) break;
-      blocks = [];
+      const candidate = new BlockLoans(this, Buffer.alloc(count * size), count, size);
+      const rc = registrar.registerBuffers(candidate.blocks.map((mb) => mb.buffer));
+      if (rc === 0) {
+        loans = candidate;
+        break;
+      }
       if (rc !== -Errno.ENOMEM && rc !== -Errno.EPERM) {
         debug(`buffer pool: the kernel registers no buffers (${errnoName(-rc)}); blocks are ordinary`);
         count = 0;
@@ -75,14 +77,11 @@ export class RegisteredBufferPool implements MessageBlockOwner {
       debug(`buffer pool: ${count} × ${size} B is over the locked-memory limit (${errnoName(-rc)}); trying ${next}`);
       count = next;
     }
-    this.registered = blocks.length;
-    for (let i = blocks.length - 1; i >= 0; i--) {
-      const mb = blocks[i];
-      mb.owner = this;
-      mb.ownerIndex = i;
-      mb.registeredWith = registrar!.registrationToken;
-      this.free.push(mb);
-      this.lent.push(false);
+    this.loans = loans;
+    this.registered = loans?.blocks.length ?? 0;
+    for (let i = this.registered - 1; i >= 0; i--) {
+      loans!.blocks[i].registeredWith = registrar!.registrationToken;
+      this.free.push(i);
     }
     if (this.registered > 0) debug(`buffer pool: ${this.registered} × ${size} B registered`);
   }
@@ -94,23 +93,17 @@ export class RegisteredBufferPool implements MessageBlockOwner {
 
   /** An empty block of blockSize bytes: a registered one if any is free. */
   acquire(): MessageBlock {
-    const mb = this.free.pop();
-    if (mb === undefined) {
+    const i = this.free.pop();
+    if (i === undefined) {
       this.misses++;
       return new MessageBlock(this.blockSize);
     }
-    this.lent[mb.ownerIndex] = true;
-    return mb;
+    return this.loans!.lend(i)!;
   }
 
   /** Takes back a block acquire() lent. */
   release(mb: MessageBlock): void {
-    if (mb.owner !== this || !this.lent[mb.ownerIndex]) {
-      throw new ProactorError('invalid-argument', 'RegisteredBufferPool.release: the block is not lent by this pool');
-    }
-    this.lent[mb.ownerIndex] = false;
-    mb.reset();
-    mb.cont = null;
-    this.free.push(mb);
+    if (this.loans === undefined) throw new ProactorError('invalid-argument', 'RegisteredBufferPool.release: the pool lent no blocks');
+    this.free.push(this.loans.takeBack(mb, 'RegisteredBufferPool'));
   }
 }
