@@ -7,6 +7,7 @@ import { ClientConnector } from './ClientConnector';
 import { type ClientHandler } from './ClientHandler';
 
 const NAME = 'example_proactor client';
+const PROMPT = 'Enter Message : ';
 const USAGE = `usage: MainClient [--host 127.0.0.1] [--port 8080] [--backend <proactor backend>]
                   [--connections N --messages M [--window W] [--timeout MS]]
 Without --connections/--messages: interactive; reads lines from stdin, "exit" quits.`;
@@ -55,27 +56,36 @@ function parse(argv: string[]): ClientOptions {
 
 /**
  * The study port's client: prompt "Enter Message : ", send the line, print
- * "Received: <reply>"; "exit" or the end of stdin quits.
+ * "Received: <reply>"; "exit" or the end of stdin quits. In a terminal,
+ * readline draws the prompt and echoes the typing, and the keyboard waits
+ * while a reply is due; from a pipe, only the prompts and replies are
+ * written.
  */
 async function interactive(connector: ClientConnector, remote: InetAddr): Promise<number> {
   const connection = await connector.connectTo(remote);
-  const lines = createInterface({ input: process.stdin, terminal: process.stdin.isTTY === true });
+  const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const rl = createInterface({ input: process.stdin, output: terminal ? process.stdout : undefined, terminal, prompt: PROMPT });
+  const lines = rl[Symbol.asyncIterator]();
+  const prompt = () => (terminal ? rl.prompt() : process.stdout.write(PROMPT));
   let code = 0;
   try {
-    process.stdout.write('Enter Message : ');
-    for await (const line of lines) {
-      if (line === 'exit') break;
+    prompt();
+    let next = await lines.next();
+    for (; !next.done && next.value !== 'exit'; next = await lines.next()) {
+      if (terminal) rl.pause();
       try {
-        process.stdout.write(`Received: ${await connection.request(line)}\n`);
+        process.stdout.write(`Received: ${await connection.request(next.value)}\n`);
       } catch (e) {
         process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
         code = 1;
         break;
       }
-      process.stdout.write('Enter Message : ');
+      prompt();
     }
+    // Ctrl-D leaves the cursor after the prompt.
+    if (terminal && next.done) process.stdout.write('\n');
   } finally {
-    lines.close();
+    rl.close();
     process.stdin.destroy();
     await connection.close();
   }
