@@ -31,6 +31,9 @@ export class ClientHandler extends ServiceHandler {
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
   private act_: unknown;
+  private settleLost!: (why: Error) => void;
+  /** Settles with the reason when the server closes the connection or it fails; close() does not settle it. */
+  readonly lost = new Promise<Error>((resolve) => (this.settleLost = resolve));
 
   constructor(private readonly onOpen: (handler: ClientHandler, act: unknown) => void = () => undefined) {
     super();
@@ -64,7 +67,7 @@ export class ClientHandler extends ServiceHandler {
   override handleReadStream(result: AsynchReadStreamResult): void {
     if (this.closing) return;
     if (!result.success) return this.fail(`the connection failed: ${result.errorCode}`);
-    if (result.bytesTransferred === 0) return this.fail('the server closed the connection');
+    if (result.bytesTransferred === 0) return this.fail('connection closed by the server');
     const tooLong = this.framer.take(this.input, (line) => {
       const waiter = this.waiting.shift();
       if (waiter) waiter.resolve(line.toString());
@@ -102,6 +105,7 @@ export class ClientHandler extends ServiceHandler {
   private fail(why: string): void {
     if (this.failure) return;
     this.failure = new Error(why);
+    this.settleLost(this.failure);
     void this.close();
   }
 

@@ -56,10 +56,11 @@ function parse(argv: string[]): ClientOptions {
 
 /**
  * The study port's client: prompt "Enter Message : ", send the line, print
- * "Received: <reply>"; "exit" or the end of stdin quits. In a terminal,
+ * "Received: <reply>"; "exit" or the end of stdin quits (0). In a terminal,
  * readline draws the prompt and echoes the typing, and the keyboard waits
  * while a reply is due; from a pipe, only the prompts and replies are
- * written.
+ * written. When the server closes the connection or it fails, even while
+ * the prompt waits for a line, the client says why on stderr and returns 1.
  */
 async function interactive(connector: ClientConnector, remote: InetAddr): Promise<number> {
   const connection = await connector.connectTo(remote);
@@ -67,29 +68,41 @@ async function interactive(connector: ClientConnector, remote: InetAddr): Promis
   const rl = createInterface({ input: process.stdin, output: terminal ? process.stdout : undefined, terminal, prompt: PROMPT });
   const lines = rl[Symbol.asyncIterator]();
   const prompt = () => (terminal ? rl.prompt() : process.stdout.write(PROMPT));
-  let code = 0;
+  /** The next line, or why the connection ended first. */
+  const next = () => Promise.race([lines.next(), connection.lost]);
+  let lost: Error | undefined;
+  // Whether the cursor is after the prompt: a terminal leaves that line once a line is entered.
+  let atPrompt = true;
   try {
     prompt();
-    let next = await lines.next();
-    for (; !next.done && next.value !== 'exit'; next = await lines.next()) {
+    for (let line = await next(); ; line = await next()) {
+      if (line instanceof Error) {
+        lost = line;
+        break;
+      }
+      if (line.done) break;
+      atPrompt = !terminal;
+      if (line.value === 'exit') break;
       if (terminal) rl.pause();
       try {
-        process.stdout.write(`Received: ${await connection.request(next.value)}\n`);
+        process.stdout.write(`Received: ${await connection.request(line.value)}\n`);
       } catch (e) {
-        process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
-        code = 1;
+        lost = e as Error;
         break;
       }
       prompt();
+      atPrompt = true;
     }
-    // Ctrl-D leaves the cursor after the prompt.
-    if (terminal && next.done) process.stdout.write('\n');
   } finally {
     rl.close();
     process.stdin.destroy();
     await connection.close();
   }
-  return code;
+  // End the prompt line: after Ctrl-D in a terminal, or when the server ended the session.
+  if (atPrompt && (terminal || lost)) process.stdout.write('\n');
+  if (!lost) return 0;
+  process.stderr.write(`${NAME}: ${lost.message}\n`);
+  return 1;
 }
 
 /** The message each load connection sends: its own id and number, and a varying payload. */

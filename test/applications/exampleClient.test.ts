@@ -1,6 +1,8 @@
 import { expectNoFdLeaks } from '../support/leaks';
-import { CLIENT, type Server, startServer } from './support';
+import { type Client, CLIENT, type Server, startClient, startServer, until, within } from './support';
 import { runInTerminal, type Terminal } from './terminal';
+
+const PROMPT = 'Enter Message : ';
 
 expectNoFdLeaks();
 
@@ -49,5 +51,47 @@ describe('example_proactor client in a terminal', () => {
     session.type('\x04');
     expect(await session.exited).toBe(0);
     expect(session.screen()).toEqual(['Enter Message :', '']);
+  });
+});
+
+describe('example_proactor client, when the server closes the connection', () => {
+  let server: Server | undefined;
+  let client: Client | undefined;
+  let terminal: Terminal | undefined;
+
+  afterEach(async () => {
+    await Promise.all([client?.stop(), terminal?.stop(), server?.stop('SIGINT')]);
+    [client, terminal, server] = [undefined, undefined, undefined];
+  });
+
+  it('should end the prompt line, say so on stderr and exit 1, with stdin piped', async () => {
+    server = await startServer();
+    const session = (client = startClient(['--port', String(server.port)]));
+    session.write('hi\n');
+    await until(() => session.stdout().endsWith(`Received: Echo - hi\n${PROMPT}`), () => `the reply (stdout ${JSON.stringify(session.stdout())})`);
+    expect((await server.stop('SIGINT')).code).toBe(0);
+    const exit = await within(session.exited, 'the client to exit once the server closed the connection');
+    expect(exit).toMatchObject({
+      code: 1,
+      stdout: `${PROMPT}Received: Echo - hi\n${PROMPT}\n`,
+      stderr: 'example_proactor client: connection closed by the server\n',
+    });
+  });
+
+  it('should say so on a line of its own and exit 1, in a terminal', async () => {
+    server = await startServer();
+    const session = (terminal = runInTerminal(CLIENT, ['--host', '127.0.0.1', '--port', String(server.port)]));
+    await session.shows(/^Enter Message :$/);
+    session.type('hi\r');
+    await session.shows(/Received: Echo - hi[^]*Enter Message :$/);
+    expect((await server.stop('SIGINT')).code).toBe(0);
+    expect(await within(session.exited, 'the client to exit once the server closed the connection')).toBe(1);
+    expect(session.screen()).toEqual([
+      'Enter Message : hi',
+      'Received: Echo - hi',
+      'Enter Message :',
+      'example_proactor client: connection closed by the server',
+      '',
+    ]);
   });
 });

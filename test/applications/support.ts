@@ -74,6 +74,30 @@ export function runClient(args: string[], input = '', limitMs = 30000): Promise<
   return runToEnd(CLIENT, ['--host', '127.0.0.1', ...args], input, limitMs);
 }
 
+/** A running MainClient; its stdin stays open until stop(). */
+export interface Client {
+  write: (text: string) => void;
+  stdout: () => string;
+  exited: Promise<Exit>;
+  /** Ends its stdin, kills it if it still runs, and waits for the exit. */
+  stop: () => Promise<Exit>;
+}
+
+/** Starts MainClient with stdin piped from the test. */
+export function startClient(args: string[], limitMs = 30000): Client {
+  const child = spawn(process.execPath, [CLIENT, '--host', '127.0.0.1', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const { exited, out } = collect(child);
+  child.stdin!.on('error', () => undefined);
+  const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  void exited.then(() => clearTimeout(killer));
+  const stop = (): Promise<Exit> => {
+    child.stdin!.end();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    return exited;
+  };
+  return { write: (text) => child.stdin!.write(text), stdout: out, exited, stop };
+}
+
 async function runToEnd(script: string, args: string[], input: string, limitMs: number): Promise<Exit> {
   const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const { exited } = collect(child);
@@ -114,6 +138,17 @@ export async function until(done: () => boolean, what: () => string, limitMs = 1
   while (!done()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting for ${what()}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** The promise's value, or a failure saying what did not happen within limitMs. */
+export async function within<T>(promise: Promise<T>, what: string, limitMs = 10000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${limitMs} ms waiting for ${what}`)), limitMs)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
