@@ -5,6 +5,7 @@ import { InetAddr } from '../../framework/common/InetAddr';
 import { Proactor } from '../../framework/proactor/Proactor';
 import { ClientConnector } from './ClientConnector';
 import { type ClientHandler } from './ClientHandler';
+import { wholeNumber } from './Flags';
 
 const NAME = 'example_proactor client';
 const PROMPT = 'Enter Message : ';
@@ -19,11 +20,12 @@ interface ClientOptions {
   load?: { connections: number; messages: number; window: number; timeoutMs: number };
 }
 
-function count(text: string | undefined, flag: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number >= 1, got '${text}'\n${USAGE}`);
-  return n;
+/** The longest delay setTimeout keeps. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A load flag's value, or fallback when it is not given. */
+function count(text: string | undefined, flag: string, fallback: number, max = Infinity): number {
+  return text === undefined ? fallback : wholeNumber(flag, text, 1, max, USAGE);
 }
 
 function parse(argv: string[]): ClientOptions {
@@ -41,17 +43,16 @@ function parse(argv: string[]): ClientOptions {
     },
   });
   if (values.help) throw new Error(USAGE);
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be 1..65535, got '${values.port}'\n${USAGE}`);
-  const remote = new InetAddr(port, values.host);
-  if (values.connections === undefined && values.messages === undefined) return { remote, backend: values.backend };
+  const remote = new InetAddr(wholeNumber('port', values.port!, 1, 65535, USAGE), values.host);
   const load = {
     connections: count(values.connections, 'connections', 10),
     messages: count(values.messages, 'messages', 100),
     window: count(values.window, 'window', 8),
-    timeoutMs: count(values.timeout, 'timeout', 60000),
+    timeoutMs: count(values.timeout, 'timeout', 60000, MAX_TIMEOUT_MS),
   };
-  return { remote, backend: values.backend, load };
+  if (values.connections !== undefined || values.messages !== undefined) return { remote, backend: values.backend, load };
+  if (values.window !== undefined || values.timeout !== undefined) throw new Error(`--window and --timeout go with --connections and --messages\n${USAGE}`);
+  return { remote, backend: values.backend };
 }
 
 /**

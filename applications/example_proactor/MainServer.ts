@@ -7,10 +7,11 @@ import { ProactorPool } from '../../framework/proactor/ProactorPool';
 import { Reactor } from '../../framework/reactor/Reactor';
 import { Acceptor, CLOSE_GRACE_MS, type ServerSummary } from './Acceptor';
 import { runCallThrough } from './CallThrough';
+import { wholeNumber } from './Flags';
 import { type ServerThreadOptions } from './PoolThread';
 
 const NAME = 'example_proactor server';
-const USAGE = `usage: MainServer [--host 127.0.0.1] [--port 8080] [--backend <proactor backend>]
+const USAGE = `usage: MainServer [--host 127.0.0.1] [--port 8080 (0: any free port)] [--backend <proactor backend>]
                   [--reactor epoll|poll] [--dispatch post-reactive|call-through|pool]
                   [--threads 2 (with --dispatch pool)] [--verbose]`;
 /** How the server dispatches: one of the Proactor's strategies, or a pool of threads that each run call-through. */
@@ -45,15 +46,13 @@ function parse(argv: string[]): ServerOptions {
     },
   });
   if (values.help) throw new Error(USAGE);
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got '${values.port}'\n${USAGE}`);
+  const port = wholeNumber('port', values.port!, 0, 65535, USAGE);
   if (!DISPATCHES.includes(values.dispatch!)) {
     throw new Error(`--dispatch must be post-reactive, call-through or pool, got '${values.dispatch}'\n${USAGE}`);
   }
   const dispatch = values.dispatch as ServerDispatch;
   if (values.threads !== undefined && dispatch !== 'pool') throw new Error(`--threads goes with --dispatch pool\n${USAGE}`);
-  const threads = Number(values.threads ?? DEFAULT_THREADS);
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a whole number ≥ 1, got '${values.threads}'\n${USAGE}`);
+  const threads = values.threads === undefined ? DEFAULT_THREADS : wholeNumber('threads', values.threads, 1, Infinity, USAGE);
   return { host: values.host!, port, backend: values.backend, reactor: values.reactor, dispatch, threads, verbose: values.verbose! };
 }
 
