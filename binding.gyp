@@ -27,9 +27,6 @@
             "native/reactor/poll_reactor.cc"
           ]
         }],
-        ["OS=='win'", {
-          "msvs_settings": {"VCCLCompilerTool": {"ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"]}}
-        }],
         ["'<!(echo $ACE_PROACTOR_SANITIZE)'=='address'", {
           "cflags_cc": ["-fsanitize=address", "-fno-omit-frame-pointer", "-g"],
           "ldflags": ["-fsanitize=address"]

@@ -1,4 +1,4 @@
-/** An I/O handle: a file descriptor on POSIX, a SOCKET/HANDLE value on Windows. */
+/** An I/O handle: a file descriptor. */
 export type Handle = number;
 
 /** ACE_INVALID_HANDLE. */

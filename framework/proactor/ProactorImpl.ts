@@ -13,7 +13,7 @@ export type HandlerErrorHook = (error: unknown, result: AsynchResult | undefined
  * methods forward here; AsynchOperations start their results here.
  */
 export abstract class ProactorImpl {
-  /** The backend's name: 'uring', 'epoll', 'aio', 'iocp'. */
+  /** The backend's name: 'uring', the only one so far. */
   abstract readonly name: string;
   /** What was set up: sizes and features in use. */
   abstract describe(): string;

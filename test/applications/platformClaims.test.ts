@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** Lines of the package's own text that match pattern, as "file:line: text". */
+function mentions(pattern: RegExp, paths: string[]): string[] {
+  return paths.flatMap((path) =>
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .flatMap((line, i) => (pattern.test(line) ? [`${relative(ROOT, path)}:${i + 1}: ${line.trim()}`] : [])),
+  );
+}
+
+const DOCS = [join(ROOT, 'package.json'), join(ROOT, 'binding.gyp'), join(ROOT, 'README.md'), ...filesUnder(join(ROOT, 'docs'))];
+const SOURCES = [...filesUnder(join(ROOT, 'framework')), ...filesUnder(join(ROOT, 'applications'))];
+
+describe('what the package says it runs on', () => {
+  it('should declare Linux only, and io_uring as its one backend', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { os: string[]; description: string };
+    expect(pkg.os).toEqual(['linux']);
+    expect(pkg.description).toContain('io_uring');
+    expect(pkg.description).not.toMatch(/aio|iocp|epoll/i);
+  });
+
+  it('should name no backend or platform that does not exist: no aio, IOCP, Windows, or epoll proactor', () => {
+    expect(mentions(/\b(aio|iocp|win32|windows)\b|OS=='win'/i, [...DOCS, ...SOURCES])).toEqual([]);
+    expect(mentions(/uring\s*,\s*epoll|epoll-emulated|epoll proactor/i, DOCS)).toEqual([]);
+  });
+});
