@@ -27,6 +27,8 @@ export interface NativeBackendOptions {
   sqpoll?: boolean;
   deferTaskrun?: boolean;
   fixedFiles?: number;
+  /** Cancel operation by operation, as kernels before 5.19 must (for tests of that path). */
+  legacyCancel?: boolean;
 }
 
 /**
@@ -44,7 +46,8 @@ export interface NativeProactor {
   connect(slot: number, gen: number, fd: number, sockaddr: Uint8Array, addrlen: number): number;
   close(slot: number, gen: number, fd: number): number;
   nop(slot: number, gen: number): number;
-  timeout(slot: number, gen: number, timespecBlock: Uint8Array, ms: number): number;
+  /** Completes with -ETIME after ms, or at ms on the CLOCK_MONOTONIC clock (process.hrtime's) when absolute. */
+  timeout(slot: number, gen: number, timespecBlock: Uint8Array, ms: number, absolute: boolean): number;
   cancel(slot: number, gen: number): number;
   /** read/write through registered buffer bufIndex; the bytes must lie inside it (else -EFAULT). */
   readFixed(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, position: number, bufIndex: number): number;
@@ -63,14 +66,22 @@ export interface NativeProactor {
   provideBuffer(group: number, id: number): number;
   /** Registered-file slots in use. */
   fixedFilesInUse(): number;
-  /** Hands prepared operations to the kernel; returns how many, or -errno. */
+  /** Hands prepared operations to the kernel: how many, -EAGAIN/-EBUSY (the rest waits: submit again later), or -errno. */
   submit(): number;
   /** Copies finished operations into the completions array; returns the count. */
   reap(): number;
-  /** Submits, then waits up to ms (-1: no limit): 1 ready, 0 timed out, -errno. */
-  wait(ms: number): number;
-  /** Post-reactive dispatch: libuv watches the notification fd and calls onReady. */
-  start(): void;
+  /**
+   * Submits, then waits up to ms (-1: no limit): 1 ready, 0 timed out,
+   * -errno. With yieldToNode the wait also ends when Node's loop has I/O
+   * ready or a timer due.
+   */
+  wait(ms: number, yieldToNode?: boolean): number;
+  /** Post-reactive dispatch: libuv watches the notification fd and calls onReady; unref: without keeping the process alive. */
+  start(unref?: boolean): void;
+  /** Holds the JS side strongly (operations in flight, or watched), or lets it be collected. */
+  hold(strong: boolean): void;
+  /** Test hook: the next count submits fail with negErrno before entering the kernel. */
+  failNextSubmits(count: number, negErrno: number): void;
   stop(): void;
   destroy(): void;
   describe(): string;

@@ -28,13 +28,16 @@ struct BackendOptions {
   // io_uring: slots in the registered file table (0: none). Streams whose
   // fd has a slot skip the kernel's per-operation file lookup.
   uint32_t fixed_files = 0;
+  // io_uring: cancel operation by operation, as on kernels before 5.19
+  // (no cancel by fd or of everything); set by tests to run that path.
+  bool legacy_cancel = false;
 };
 
 class Backend {
  public:
   virtual ~Backend() = default;
 
-  // The backend's name: "uring", "epoll", "aio", "iocp".
+  // The backend's name ("uring").
   virtual const char* Name() const = 0;
   // One line on what was set up: sizes and the features in use.
   virtual std::string Describe() const = 0;
@@ -44,13 +47,17 @@ class Backend {
   // Queues op without a system call. A full queue never fails: the
   // operation waits in user space and goes in at a later Submit().
   virtual int Prepare(const Operation& op) = 0;
-  // Hands queued operations to the kernel; returns how many went in.
+  // Hands queued operations to the kernel; returns how many went in, or
+  // -EAGAIN / -EBUSY when the kernel took only part and the rest waits for
+  // a later Submit() (nothing is lost), or another -errno.
   virtual int Submit() = 0;
   // Copies up to max finished operations into out; never blocks.
   virtual int Reap(Completion* out, int max) = 0;
   // Submits, then blocks up to timeout_ms (-1: no limit) until a completion
-  // is ready. Returns 1 ready, 0 timed out or interrupted, -errno on error.
-  virtual int Wait(int timeout_ms) = 0;
+  // is ready, or until also_fd (when >= 0) polls readable: another event
+  // loop's fd the caller must not starve. Returns 1 ready (a readable
+  // also_fd counts), 0 timed out or interrupted, -errno on error.
+  virtual int Wait(int timeout_ms, int also_fd) = 0;
 
   // The fd that polls readable while completions wait (post-reactive
   // dispatch), or -1 when the backend has none.
@@ -88,6 +95,12 @@ class Backend {
   }
   // Registered-file slots in use (fixed_files).
   virtual uint32_t FixedFilesInUse() const { return 0; }
+  // For tests: the next count Submit() calls fail with err (-EAGAIN,
+  // -EBUSY) before entering the kernel, as a kernel short of memory does.
+  virtual void FailNextSubmits(int count, int err) {
+    (void)count;
+    (void)err;
+  }
 };
 
 // Creates the named backend for this OS. On failure returns null, with

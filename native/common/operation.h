@@ -19,7 +19,8 @@ enum class OpCode : uint8_t {
   kAccept,   // accept into addr/addrlen; res is the new fd
   kConnect,  // connect to addr (len bytes)
   kClose,    // cancel everything in flight on fd, then close it
-  kTimeout,  // completes with -ETIME after the timespec at addr
+  kTimeout,  // completes with -ETIME after the timespec at addr (or at it,
+             // on CLOCK_MONOTONIC, with kOpAbsolute)
   kCancel,   // cancel the operation whose user_data is target
   kReadFixed,   // as kRead, into registered buffer buf_index
   kWriteFixed,  // as kWrite, from registered buffer buf_index
@@ -44,7 +45,12 @@ struct Operation {
   uint64_t target = 0;     // cancel: user_data of the operation to cancel
   uint16_t buf_index = 0;  // read/write fixed: the registered buffer
   uint16_t buf_group = 0;  // recv multishot: the buffer ring to pick from
+  uint32_t op_flags = 0;   // kOp* bits below
 };
+
+// Operation::op_flags bit: a kTimeout's timespec is an absolute
+// CLOCK_MONOTONIC time, so a re-armed interval timer does not drift.
+constexpr uint32_t kOpAbsolute = 1;
 
 // One finished operation, as the kernel reported it.
 struct Completion {
@@ -73,10 +79,12 @@ constexpr uint32_t kCompletionBufferShift = 16;
 
 // user_data values with the top bit set belong to the backend itself and
 // are never reported to the caller. A caller's token (slot | gen << 32,
-// gen below 2^31) never has it.
+// gen below 2^30) never has it, nor the bit below it, which a backend may
+// use to mark the caller's operations of its own (kBackendTagBit).
 constexpr uint64_t kInternalBit = uint64_t{1} << 63;
 constexpr uint64_t kInternalUserData = ~uint64_t{0};
 inline bool IsInternal(uint64_t user_data) { return user_data & kInternalBit; }
+constexpr uint64_t kBackendTagBit = uint64_t{1} << 62;
 
 }  // namespace ace
 

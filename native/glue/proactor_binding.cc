@@ -41,7 +41,9 @@ Napi::Function ProactorBinding::Define(Napi::Env env) {
        InstanceMethod<&ProactorBinding::Destroy>("destroy"),
        InstanceMethod<&ProactorBinding::Describe>("describe"),
        InstanceMethod<&ProactorBinding::Supports>("supports"),
-       InstanceMethod<&ProactorBinding::Backlog>("backlog")});
+       InstanceMethod<&ProactorBinding::Backlog>("backlog"),
+       InstanceMethod<&ProactorBinding::Hold>("hold"),
+       InstanceMethod<&ProactorBinding::FailNextSubmits>("failNextSubmits")});
 }
 
 ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
@@ -65,6 +67,7 @@ ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
   options.sqpoll = OptionalBool(o, "sqpoll", false);
   options.defer_taskrun = OptionalBool(o, "deferTaskrun", options.defer_taskrun);
   options.fixed_files = OptionalUint32(o, "fixedFiles", options.fixed_files);
+  options.legacy_cancel = OptionalBool(o, "legacyCancel", false);
 
   int err = 0;
   std::string what;
@@ -80,6 +83,8 @@ ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
   hooks.before = [this] { backend_->ClearNotify(); };
   watch_ = std::make_unique<ReadyWatch>(env, info[3].As<Napi::Function>(),
                                         "ProactorCompletion", std::move(hooks));
+  // Nothing in flight yet: a proactor dropped now may be collected.
+  watch_->Hold(false);
   napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
 }
 
@@ -354,7 +359,9 @@ Napi::Value ProactorBinding::Nop(const Napi::CallbackInfo& info) {
   return PrepareChecked(info.Env(), op);
 }
 
-// timeout(slot, gen, timespecBlock, ms): completes with -ETIME after ms.
+// timeout(slot, gen, timespecBlock, ms, absolute): completes with -ETIME
+// after ms, or, when absolute, at ms on the CLOCK_MONOTONIC clock (the
+// clock of process.hrtime).
 Napi::Value ProactorBinding::Timeout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Operation op;
@@ -368,7 +375,12 @@ Napi::Value ProactorBinding::Timeout(const Napi::CallbackInfo& info) {
   ts[0] = whole / 1000;
   ts[1] = (whole % 1000) * 1000000 +
           static_cast<int64_t>((ms - static_cast<double>(whole)) * 1e6);
+  if (ts[1] >= 1000000000) {
+    ts[0] += 1;
+    ts[1] -= 1000000000;
+  }
   op.addr = block.data;
+  if (info.Length() > 4 && info[4].ToBoolean()) op.op_flags |= kOpAbsolute;
   return PrepareChecked(env, op);
 }
 
@@ -408,13 +420,47 @@ Napi::Value ProactorBinding::Reap(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), total);
 }
 
+// wait(ms, yieldToNode): with yieldToNode, the wait also ends when Node's
+// own loop has I/O ready or a timer due, so a call-through loop on this
+// thread never starves Node's callbacks.
 Napi::Value ProactorBinding::Wait(const Napi::CallbackInfo& info) {
-  const int ms = info[0].As<Napi::Number>().Int32Value();
-  return Napi::Number::New(info.Env(), Live(info.Env())->Wait(ms));
+  Napi::Env env = info.Env();
+  Backend* b = Live(env);
+  int ms = info[0].As<Napi::Number>().Int32Value();
+  int also_fd = -1;
+  uv_loop_t* loop = nullptr;
+  if (info.Length() > 1 && info[1].ToBoolean() &&
+      napi_get_uv_event_loop(env, &loop) == napi_ok && loop) {
+    // A loop with nothing referenced reports 0 ("do not block"), which
+    // would make this wait spin: only a live loop's next timer bounds it.
+    const int due = uv_loop_alive(loop) ? uv_backend_timeout(loop) : -1;
+    if (due >= 0 && (ms < 0 || due < ms)) ms = due;
+    also_fd = uv_backend_fd(loop);
+  }
+  return Napi::Number::New(env, b->Wait(ms, also_fd));
 }
 
+// start(unref): libuv watches the notification fd; with unref the watch
+// does not keep the process alive.
 Napi::Value ProactorBinding::Start(const Napi::CallbackInfo& info) {
-  watch_->Start(info.Env(), Live(info.Env())->NotifyFd());
+  const bool unref = info.Length() > 0 && info[0].ToBoolean();
+  watch_->Start(info.Env(), Live(info.Env())->NotifyFd(), !unref);
+  return info.Env().Undefined();
+}
+
+// hold(on): whether the wake callback (and through it the JS proactor) is
+// held strongly. The JS side holds it while operations are in flight or
+// the watch is on, and lets go otherwise, so that a dropped, unclosed
+// proactor can be collected (its finalizer closes the ring).
+Napi::Value ProactorBinding::Hold(const Napi::CallbackInfo& info) {
+  watch_->Hold(info[0].ToBoolean());
+  return info.Env().Undefined();
+}
+
+// failNextSubmits(count, negErrno): a test hook; see Backend.
+Napi::Value ProactorBinding::FailNextSubmits(const Napi::CallbackInfo& info) {
+  Live(info.Env())->FailNextSubmits(info[0].As<Napi::Number>().Int32Value(),
+                                    info[1].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
 }
 

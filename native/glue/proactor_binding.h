@@ -59,6 +59,9 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   Napi::Value Describe(const Napi::CallbackInfo& info);
   Napi::Value Supports(const Napi::CallbackInfo& info);
   Napi::Value Backlog(const Napi::CallbackInfo& info);
+  // Holds or lets go of the JS side (see proactor_binding.cc).
+  Napi::Value Hold(const Napi::CallbackInfo& info);
+  Napi::Value FailNextSubmits(const Napi::CallbackInfo& info);
 
   // Ready-to-use backend or a thrown Error.
   Backend* Live(const Napi::Env& env);

@@ -13,8 +13,25 @@ ReadyWatch::ReadyWatch(Napi::Env env, Napi::Function on_ready,
 
 ReadyWatch::~ReadyWatch() { Close(); }
 
-void ReadyWatch::Start(Napi::Env env, int fd) {
-  if (polling_) return;
+void ReadyWatch::Hold(bool strong) {
+  if (strong == strong_) return;
+  strong_ = strong;
+  if (strong) {
+    on_ready_.Ref();
+  } else {
+    on_ready_.Unref();
+  }
+}
+
+void ReadyWatch::Start(Napi::Env env, int fd, bool referenced) {
+  if (polling_) {
+    if (referenced) {
+      uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    } else {
+      uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    }
+    return;
+  }
   if (!poll_) {
     if (fd < 0) throw SystemError(env, -fd, "notification fd");
     uv_loop_t* loop = nullptr;
@@ -29,6 +46,11 @@ void ReadyWatch::Start(Napi::Env env, int fd) {
       throw SystemError(env, -r, "uv_poll_init");
     }
     poll_->data = this;
+  }
+  if (referenced) {
+    uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+  } else {
+    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
   }
   int r = uv_poll_start(poll_, UV_READABLE, OnPoll);
   if (r < 0) throw SystemError(env, -r, "uv_poll_start");
@@ -58,6 +80,8 @@ void ReadyWatch::OnPoll(uv_poll_t* handle, int status, int) {
   Napi::Env env(self->env_);
   {
     Napi::HandleScope scope(env);
+    // A weakly held callback may be gone; nothing is left to wake.
+    if (self->on_ready_.Value().IsEmpty()) return;
     try {
       self->on_ready_.MakeCallback(env.Global(), {Napi::Number::New(env, status)},
                                    *self->async_context_);

@@ -30,8 +30,12 @@ class ReadyWatch {
   ReadyWatch(const ReadyWatch&) = delete;
   ReadyWatch& operator=(const ReadyWatch&) = delete;
 
-  // Starts (or resumes) watching fd; throws a JS Error naming the failed call.
-  void Start(Napi::Env env, int fd);
+  // Starts (or resumes) watching fd; throws a JS Error naming the failed
+  // call. An unreferenced watch does not keep the process alive.
+  void Start(Napi::Env env, int fd, bool referenced = true);
+  // Holds the callback strongly, or weakly so that it (and what it closes
+  // over) can be collected; the watch must be stopped while weak.
+  void Hold(bool strong);
   // Stops watching; the process may then exit.
   void Stop();
   // Stops for good and hands the uv handle to libuv to free.
@@ -50,6 +54,8 @@ class ReadyWatch {
   // owned until libuv's close callback frees it
   uv_poll_t* poll_ = nullptr;
   bool polling_ = false;
+  // whether on_ready_ is a strong reference
+  bool strong_ = true;
 };
 
 }  // namespace ace::glue

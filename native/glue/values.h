@@ -47,7 +47,8 @@ inline Bytes GetBytes(const Napi::Env& env, const Napi::Value& v,
 // The 64-bit token (slot | gen << 32) from two uint32 arguments at i, i+1.
 inline uint64_t UserData(const Napi::CallbackInfo& info, size_t i) {
   const uint64_t slot = info[i].As<Napi::Number>().Uint32Value();
-  const uint64_t gen = info[i + 1].As<Napi::Number>().Uint32Value();
+  // The top two bits belong to the backends (see common/operation.h).
+  const uint64_t gen = info[i + 1].As<Napi::Number>().Uint32Value() & 0x3fffffffu;
   return slot | (gen << 32);
 }
 

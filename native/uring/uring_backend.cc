@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -65,6 +67,16 @@ bool IsStreamVerb(OpCode op) {
 // The user_data of the internal CQE that says registered-file slot is free.
 uint64_t FixedCloseToken(uint32_t slot) { return kInternalBit | slot; }
 
+// The user_data of the internal poll that ends a Wait() when fd is
+// readable; distinct from every FixedCloseToken (slots are below 2^32).
+constexpr uint64_t kWaitWatchBase = kInternalBit | (uint64_t{1} << 40);
+uint64_t WaitWatchToken(int fd) {
+  return kWaitWatchBase | static_cast<uint32_t>(fd);
+}
+bool IsWaitWatchToken(uint64_t user_data) {
+  return (user_data & ~uint64_t{0xffffffff}) == kWaitWatchBase;
+}
+
 // The CQE flags the caller sees.
 uint32_t CompletionFlags(uint32_t cqe_flags) {
   uint32_t f = 0;
@@ -118,6 +130,7 @@ int UringBackend::Init(const BackendOptions& options, std::string* what) {
     return fd;
   }
   ring_fd_ = fd;
+  legacy_cancel_ = options.legacy_cancel;
   defer_taskrun_ = params_.flags & IORING_SETUP_DEFER_TASKRUN;
   sqpoll_ = params_.flags & IORING_SETUP_SQPOLL;
 
@@ -179,6 +192,9 @@ int UringBackend::Init(const BackendOptions& options, std::string* what) {
     // Kernels before 5.6 cannot probe; they have the opcodes up to CONNECT.
     for (unsigned i = 0; i <= IORING_OP_CONNECT; ++i) ops_.set(i);
   }
+  // Cancel by fd and of everything came with SOCKET (5.19); before it,
+  // every operation is tracked so that each can be cancelled by its token.
+  if (!ops_.test(IORING_OP_SOCKET)) legacy_cancel_ = true;
 
   event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (event_fd_ < 0) {
@@ -205,34 +221,77 @@ int UringBackend::Init(const BackendOptions& options, std::string* what) {
 }
 
 UringBackend::~UringBackend() {
-  if (ring_fd_ >= 0) {
-    // The kernel may still point into caller memory: cancel everything and
-    // reap until the in-flight operations are gone (bounded), so nothing is
-    // written after the caller lets go of its buffers.
-    for (const Operation& op : backlog_) {
-      if (!IsInternal(op.user_data)) --inflight_;
-    }
-    backlog_.clear();
-    if (sqes_ && SqSpace() > 0) {
-      io_uring_sqe* sqe = NextSqe();
-      sqe->opcode = IORING_OP_ASYNC_CANCEL;
-      sqe->fd = -1;
-      sqe->cancel_flags = IORING_ASYNC_CANCEL_ANY;
-      sqe->user_data = kInternalUserData;
-      Submit();
-      Completion sink[64];
-      for (int i = 0; i < 100 && inflight_ > 0; ++i) {
-        if (Wait(10) < 0) break;
-        Reap(sink, 64);
-      }
-    }
-  }
+  if (ring_fd_ >= 0 && sqes_) Quiesce();
   for (auto& [group, r] : rings_) munmap(r.ring, r.ring_size);
   if (sqes_) munmap(sqes_, sqes_size_);
   if (cq_ring_ && cq_ring_ != sq_ring_) munmap(cq_ring_, cq_ring_size_);
   if (sq_ring_) munmap(sq_ring_, sq_ring_size_);
   if (event_fd_ >= 0) close(event_fd_);
   if (ring_fd_ >= 0) close(ring_fd_);
+}
+
+void UringBackend::Quiesce() {
+  // The kernel may still point into caller memory, which the caller frees
+  // once this returns: cancel everything, then reap until nothing the
+  // kernel could write into is left. Closing the ring would cancel too, but
+  // asynchronously: an operation running in the kernel's workers could
+  // still write after close() returned.
+  for (const Operation& op : backlog_) {
+    if (IsInternal(op.user_data)) continue;
+    --inflight_;
+    tracked_.erase(op.user_data);
+  }
+  backlog_.clear();  // never reached the kernel
+  failing_submits_ = 0;
+  // What waits in the SQ goes in first; that also makes room for cancels.
+  Submit();
+  if (inflight_ > awaiting_notif_) {
+    if (!legacy_cancel_) {
+      if (SqSpace() == 0) Submit();
+      if (SqSpace() > 0) {
+        io_uring_sqe* sqe = NextSqe();
+        sqe->opcode = IORING_OP_ASYNC_CANCEL;
+        sqe->fd = -1;
+        sqe->cancel_flags = IORING_ASYNC_CANCEL_ANY;
+        sqe->user_data = kInternalUserData;
+      }
+    } else {
+      for (const auto& [user_data, fd] : tracked_) {
+        if (SqSpace() == 0) Submit();
+        if (SqSpace() == 0) break;
+        io_uring_sqe* sqe = NextSqe();
+        sqe->opcode = IORING_OP_ASYNC_CANCEL;
+        sqe->fd = -1;
+        sqe->addr = user_data;
+        sqe->user_data = kInternalUserData;
+      }
+    }
+    Submit();
+  }
+  // A zero-copy send waiting only for its notification is left: the kernel
+  // holds its pages pinned and reads them; it never writes caller memory.
+  using Clock = std::chrono::steady_clock;
+  auto warn_at = Clock::now() + std::chrono::seconds(2);
+  Completion sink[64];
+  while (inflight_ > awaiting_notif_) {
+    const int r = Wait(100, -1);
+    if (r < 0 && r != -EAGAIN && r != -EBUSY) {
+      std::fprintf(stderr,
+                   "ace-proactor: io_uring teardown: wait failed (%s) with "
+                   "%zu operations in flight\n",
+                   std::strerror(-r), inflight_);
+      break;
+    }
+    while (Reap(sink, 64) > 0) {
+    }
+    if (inflight_ > awaiting_notif_ && Clock::now() >= warn_at) {
+      std::fprintf(stderr,
+                   "ace-proactor: io_uring teardown waits for %zu operations "
+                   "the kernel has not given back\n",
+                   inflight_ - awaiting_notif_);
+      warn_at += std::chrono::seconds(5);
+    }
+  }
 }
 
 std::string UringBackend::Describe() const {
@@ -245,6 +304,7 @@ std::string UringBackend::Describe() const {
   if (params_.flags & IORING_SETUP_COOP_TASKRUN) s += ", coop-taskrun";
   if (params_.features & IORING_FEAT_EXT_ARG) s += ", ext-arg";
   if (fixed_files_) s += ", fixed-files " + std::to_string(fixed_files_);
+  if (legacy_cancel_) s += ", cancel by token";
   if (!buffers_.empty()) {
     size_t bytes = 0;
     for (const IoVec& v : buffers_) bytes += v.len;
@@ -277,7 +337,10 @@ unsigned UringBackend::SqSpace() const {
 
 unsigned UringBackend::SqesFor(const Operation& op) const {
   if (op.code != OpCode::kClose) return 1;
-  return fixed_files_ ? 3 : 2;
+  const bool has_slot = static_cast<size_t>(op.fd) < fixed_of_fd_.size() &&
+                        fixed_of_fd_[op.fd] >= 0;
+  const unsigned cancels = legacy_cancel_ ? LegacyCancelCount(op.fd) : 1;
+  return cancels + (has_slot ? 2u : 1u);
 }
 
 int UringBackend::FixedSlotFor(int fd) {
@@ -319,6 +382,10 @@ io_uring_sqe* UringBackend::NextSqe() {
 }
 
 void UringBackend::Fill(const Operation& op) {
+  if (op.code == OpCode::kClose) {
+    FillClose(op);
+    return;
+  }
   io_uring_sqe* sqe = NextSqe();
   sqe->opcode = OpcodeFor(op.code);
   sqe->fd = op.fd;
@@ -350,6 +417,9 @@ void UringBackend::Fill(const Operation& op) {
       sqe->addr = reinterpret_cast<uint64_t>(op.addr);
       sqe->len = op.len;
       sqe->msg_flags = op.msg_flags | MSG_NOSIGNAL;
+      // Marked, so that Reap() can count the sends that wait only for
+      // their notification (see Quiesce).
+      if (op.code == OpCode::kSendZc) sqe->user_data |= kBackendTagBit;
       break;
     case OpCode::kRecvMulti:
       // No buffer yet: the kernel picks one from the ring per completion.
@@ -372,13 +442,14 @@ void UringBackend::Fill(const Operation& op) {
       sqe->off = op.len;
       break;
     case OpCode::kClose:
-      FillClose(op, sqe);
       break;
     case OpCode::kTimeout:
       sqe->fd = -1;
       sqe->addr = reinterpret_cast<uint64_t>(op.addr);
       sqe->len = 1;
       sqe->off = 0;
+      // The default clock of a timeout is CLOCK_MONOTONIC.
+      if (op.op_flags & kOpAbsolute) sqe->timeout_flags = IORING_TIMEOUT_ABS;
       break;
     case OpCode::kCancel:
       sqe->fd = -1;
@@ -389,15 +460,46 @@ void UringBackend::Fill(const Operation& op) {
   }
 }
 
-void UringBackend::FillClose(const Operation& op, io_uring_sqe* sqe) {
+unsigned UringBackend::LegacyCancelCount(int fd) const {
+  // At most what fits in the SQ beside the close: an fd with more
+  // operations in flight than that keeps the rest until they end.
+  const unsigned room = sq_entries_ > 2 ? sq_entries_ - 2 : 0;
+  unsigned n = 0;
+  for (const auto& entry : tracked_) {
+    if (entry.second == fd && n < room) ++n;
+  }
+  return n;
+}
+
+void UringBackend::FillLegacyCancels(int fd) {
+  unsigned n = LegacyCancelCount(fd);
+  for (const auto& [user_data, op_fd] : tracked_) {
+    if (op_fd != fd || n == 0) continue;
+    --n;
+    io_uring_sqe* sqe = NextSqe();
+    sqe->opcode = IORING_OP_ASYNC_CANCEL;
+    sqe->fd = -1;
+    sqe->addr = user_data;
+    sqe->user_data = kInternalUserData;
+    sqe->flags = IOSQE_IO_HARDLINK;
+  }
+}
+
+void UringBackend::FillClose(const Operation& op) {
   // Cancel what is in flight on fd, then close it. The hard links keep the
   // fd number taken until the cancel has run, so no new socket can reuse it
   // and be cancelled by mistake. Cancelling by fd also finds operations
   // that named the fd by its registered slot: both are the same file.
-  sqe->opcode = IORING_OP_ASYNC_CANCEL;
-  sqe->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
-  sqe->user_data = kInternalUserData;
-  sqe->flags = IOSQE_IO_HARDLINK;
+  if (legacy_cancel_) {
+    FillLegacyCancels(op.fd);
+  } else {
+    io_uring_sqe* sqe = NextSqe();
+    sqe->opcode = IORING_OP_ASYNC_CANCEL;
+    sqe->fd = op.fd;
+    sqe->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
+    sqe->user_data = kInternalUserData;
+    sqe->flags = IOSQE_IO_HARDLINK;
+  }
   const bool has_slot = static_cast<size_t>(op.fd) < fixed_of_fd_.size() &&
                         fixed_of_fd_[op.fd] >= 0;
   if (has_slot) {
@@ -418,6 +520,16 @@ void UringBackend::FillClose(const Operation& op, io_uring_sqe* sqe) {
   close_sqe->user_data = op.user_data;
 }
 
+void UringBackend::WatchForWait(int fd) {
+  if (wait_watch_fd_ == fd || SqSpace() == 0) return;
+  io_uring_sqe* sqe = NextSqe();
+  sqe->opcode = IORING_OP_POLL_ADD;
+  sqe->fd = fd;
+  sqe->poll32_events = POLLIN;
+  sqe->user_data = WaitWatchToken(fd);
+  wait_watch_fd_ = fd;
+}
+
 int UringBackend::Prepare(const Operation& op) {
   if (!Supports(op.code)) return -EOPNOTSUPP;
   if ((op.code == OpCode::kReadFixed || op.code == OpCode::kWriteFixed) &&
@@ -427,7 +539,10 @@ int UringBackend::Prepare(const Operation& op) {
   if (op.code == OpCode::kRecvMulti && rings_.count(op.buf_group) == 0) {
     return -ENOENT;
   }
-  if (!IsInternal(op.user_data)) ++inflight_;
+  if (!IsInternal(op.user_data)) {
+    ++inflight_;
+    if (legacy_cancel_ && op.code != OpCode::kClose) tracked_.emplace(op.user_data, op.fd);
+  }
   // Order is kept: once anything waits, everything after it waits too.
   if (!backlog_.empty() || SqSpace() < SqesFor(op)) {
     backlog_.push_back(op);
@@ -453,6 +568,10 @@ int UringBackend::Submit() {
   int total = 0;
   for (;;) {
     const unsigned pending = FlushSq();
+    if (failing_submits_ > 0 && (pending > 0 || !backlog_.empty())) {
+      --failing_submits_;
+      return submit_fault_;
+    }
     if (pending == 0) {
       if (backlog_.empty()) return total;
       DrainBacklog();
@@ -473,8 +592,8 @@ int UringBackend::Submit() {
     int r = Enter(ring_fd_, pending, 0, flags, nullptr, 0);
     if (r == -EINTR) continue;
     // The CQ is full (EBUSY) or memory is short (EAGAIN): what was not
-    // taken stays queued and goes in after the next reap.
-    if (r == -EAGAIN || r == -EBUSY) return total;
+    // taken stays queued, and the caller must submit again later.
+    if (r == -EAGAIN || r == -EBUSY) return r;
     if (r < 0) return r;
     total += r;
     if (backlog_.empty() || r == 0) return total;
@@ -492,13 +611,29 @@ int UringBackend::Reap(Completion* out, int max) {
       const io_uring_cqe& cqe = cqes_[head & cq_mask_];
       ++head;
       if (IsInternal(cqe.user_data)) {
-        if (cqe.user_data != kInternalUserData) {
+        if (IsWaitWatchToken(cqe.user_data)) {
+          if (static_cast<uint32_t>(cqe.user_data) == static_cast<uint32_t>(wait_watch_fd_)) {
+            wait_watch_fd_ = -1;
+          }
+        } else if (cqe.user_data != kInternalUserData) {
           free_fixed_.push_back(static_cast<uint32_t>(cqe.user_data));
         }
         continue;
       }
-      if (!(cqe.flags & IORING_CQE_F_MORE)) --inflight_;
-      out[n++] = Completion{cqe.user_data, cqe.res, CompletionFlags(cqe.flags)};
+      const uint64_t user_data = cqe.user_data & ~kBackendTagBit;
+      if (cqe.user_data & kBackendTagBit) {
+        // A zero-copy send: its first completion promises a notification.
+        if (cqe.flags & IORING_CQE_F_NOTIF) {
+          --awaiting_notif_;
+        } else if (cqe.flags & IORING_CQE_F_MORE) {
+          ++awaiting_notif_;
+        }
+      }
+      if (!(cqe.flags & IORING_CQE_F_MORE)) {
+        --inflight_;
+        if (legacy_cancel_) tracked_.erase(user_data);
+      }
+      out[n++] = Completion{user_data, cqe.res, CompletionFlags(cqe.flags)};
     }
     StoreRelease(cq_head_, head);
     if (n == max || head != tail || entered) return n;
@@ -512,9 +647,14 @@ int UringBackend::Reap(Completion* out, int max) {
   }
 }
 
-int UringBackend::Wait(int timeout_ms) {
+int UringBackend::Wait(int timeout_ms, int also_fd) {
+  if (also_fd >= 0 && wait_watch_fd_ != also_fd) {
+    if (SqSpace() == 0) Submit();
+    WatchForWait(also_fd);
+  }
   int r = Submit();
-  if (r < 0) return r;
+  // A kernel short of memory or CQ room: the wait below reaps what frees it.
+  if (r < 0 && r != -EAGAIN && r != -EBUSY) return r;
   if (*cq_head_ != LoadAcquire(cq_tail_)) return 1;
   if (timeout_ms == 0) {
     if (defer_taskrun_ || (LoadAcquire(sq_flags_) & IORING_SQ_CQ_OVERFLOW)) {
@@ -524,8 +664,9 @@ int UringBackend::Wait(int timeout_ms) {
   }
   if (timeout_ms > 0 && !(params_.features & IORING_FEAT_EXT_ARG)) {
     // Kernels before 5.11 cannot time a wait: poll the eventfd instead.
-    pollfd p{event_fd_, POLLIN, 0};
-    r = poll(&p, 1, timeout_ms);
+    pollfd p[2] = {{event_fd_, POLLIN, 0}, {also_fd, POLLIN, 0}};
+    r = poll(p, also_fd >= 0 ? 2 : 1, timeout_ms);
+    if (r > 0 && (p[1].revents & POLLIN) && also_fd >= 0) return 1;
     if (r < 0) return errno == EINTR ? 0 : -errno;
     return *cq_head_ != LoadAcquire(cq_tail_) ? 1 : 0;
   }

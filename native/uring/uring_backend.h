@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/backend.h"
@@ -29,7 +30,7 @@ class UringBackend final : public Backend {
   int Prepare(const Operation& op) override;
   int Submit() override;
   int Reap(Completion* out, int max) override;
-  int Wait(int timeout_ms) override;
+  int Wait(int timeout_ms, int also_fd) override;
   int NotifyFd() const override { return event_fd_; }
   void ClearNotify() override;
   size_t Backlog() const override { return backlog_.size(); }
@@ -39,6 +40,10 @@ class UringBackend final : public Backend {
   int ProvideBuffer(uint16_t group, uint16_t id) override;
   uint32_t FixedFilesInUse() const override {
     return fixed_files_ - static_cast<uint32_t>(free_fixed_.size());
+  }
+  void FailNextSubmits(int count, int err) override {
+    failing_submits_ = count;
+    submit_fault_ = err;
   }
 
  private:
@@ -72,9 +77,18 @@ class UringBackend final : public Backend {
   // Checks a fixed read/write stays inside its registered buffer.
   bool InsideRegistered(const Operation& op) const;
   // Fills the SQEs that cancel, unregister and close op.fd.
-  void FillClose(const Operation& op, io_uring_sqe* sqe);
+  void FillClose(const Operation& op);
   // Publishes the SQ tail to the kernel; returns SQEs not yet consumed.
   unsigned FlushSq();
+  // Legacy cancel: how many operations on fd a close cancels one by one,
+  // and the hard-linked cancel SQEs for them.
+  unsigned LegacyCancelCount(int fd) const;
+  void FillLegacyCancels(int fd);
+  // Arms the internal poll on fd that ends a Wait() when fd is readable.
+  void WatchForWait(int fd);
+  // Cancels everything in flight and reaps until the kernel holds no
+  // caller memory it may still write (the destructor's first half).
+  void Quiesce();
 
   // the ring's fd
   int ring_fd_ = -1;
@@ -111,6 +125,18 @@ class UringBackend final : public Backend {
   std::bitset<256> ops_;
   // operations the caller started whose last completion is not reaped
   size_t inflight_ = 0;
+  // of those, zero-copy sends that have sent and wait only for their
+  // notification: the kernel reads their pages, pinned, and never writes
+  size_t awaiting_notif_ = 0;
+  // cancel by fd and of everything is missing (before 5.19) or turned off:
+  // operations are tracked here (user_data -> fd) and cancelled one by one
+  bool legacy_cancel_ = false;
+  std::unordered_map<uint64_t, int32_t> tracked_;
+  // the fd the internal Wait() poll is armed on, or -1
+  int wait_watch_fd_ = -1;
+  // test hook: Submit() calls left to fail, and with what
+  int failing_submits_ = 0;
+  int submit_fault_ = 0;
   // operations waiting for room in the SQ, in submission order
   std::deque<Operation> backlog_;
   // registered buffers, by index
