@@ -18,6 +18,8 @@ export abstract class AsynchOperation {
   private proactor_: Proactor | undefined;
   /** A dispatched result kept for the next initiation. */
   private spare: AsynchResult | null = null;
+  /** Counts open() calls; a result remembers the one it was started under. */
+  private epoch = 0;
 
   /**
    * Binds this operation to handler and handle (default: handler.handle()),
@@ -29,6 +31,7 @@ export abstract class AsynchOperation {
     this.handle_ = handle === INVALID_HANDLE ? handler.handle() : handle;
     // A kept result names the old handle and handler.
     this.spare = null;
+    this.epoch++;
     this.completionKey_ = completionKey;
     this.proactor_ = proactor ?? handler.proactor() ?? Proactor.instance();
     if (handler.proactor() === undefined) handler.proactor(this.proactor_);
@@ -59,7 +62,8 @@ export abstract class AsynchOperation {
    * the next initiation reuses it instead of allocating.
    */
   recycle(result: AsynchResult): void {
-    if (this.spare === null && result.reusable()) this.spare = result;
+    // A result started before the latest open() belongs to the old binding.
+    if (this.spare === null && result.reusable() && result.openEpoch === this.epoch) this.spare = result;
   }
 
   /** The result kept by recycle(), if it is of kind; the caller re-initiates it. */
@@ -77,6 +81,7 @@ export abstract class AsynchOperation {
 
   /** Puts result in flight on this operation's proactor. */
   protected start(result: AsynchResult): void {
+    result.openEpoch = this.epoch;
     this.proactor().implementation().start(result);
   }
 

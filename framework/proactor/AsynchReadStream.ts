@@ -22,7 +22,7 @@ export class AsynchReadStream extends AsynchOperation {
     const spare = this.takeSpare(AsynchReadStreamResult);
     this.start(
       spare
-        ? spare.reuse(handler, mb, bytesToRead, act, this.completionKey_, priority, signalNumber)
+        ? spare.reuse(handler, this.handle_, mb, bytesToRead, act, this.completionKey_, priority, signalNumber)
         : new AsynchReadStreamResult(handler, this.handle_, mb, bytesToRead, act, this.completionKey_, priority, signalNumber, this, false),
     );
   }

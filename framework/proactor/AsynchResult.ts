@@ -36,6 +36,8 @@ export abstract class AsynchResult {
   slot = -1;
   /** @internal the slot's generation when this result took it */
   gen = 0;
+  /** @internal which open() of its operation this result was started under */
+  openEpoch = 0;
 
   constructor(
     private handler_: Handler | null,
@@ -66,6 +68,19 @@ export abstract class AsynchResult {
     this.error = 0;
     this.more = false;
   }
+
+  /** @internal A zero-copy send that has sent and waits only for the kernel's notification. */
+  awaitsNotification(): boolean {
+    return false;
+  }
+
+  /** @internal Dispatched by close() before its notification, which is then absorbed. */
+  settled(): boolean {
+    return false;
+  }
+
+  /** @internal close() dispatches what was sent now; the block stays held until the notification. */
+  settleEarly(): void {}
 
   /** @internal Whether the operation that started this result may reuse it once dispatched. */
   reusable(): boolean {

@@ -27,7 +27,7 @@ export class AsynchWriteStream extends AsynchOperation {
     const spare = this.takeSpare(AsynchWriteStreamResult);
     this.start(
       spare
-        ? spare.reuse(handler, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, zeroCopy)
+        ? spare.reuse(handler, this.handle_, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, zeroCopy)
         : new AsynchWriteStreamResult(handler, this.handle_, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, this, false, zeroCopy),
     );
   }

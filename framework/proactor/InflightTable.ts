@@ -1,6 +1,7 @@
 import { type AsynchResult } from './AsynchResult';
 
-const GEN_MASK = 0x7fffffff;
+/** Generations stay below 2^30: the native token's top two bits are the backend's. */
+const GEN_MASK = 0x3fffffff;
 
 /**
  * The operations the kernel is working on. A result's slot and generation

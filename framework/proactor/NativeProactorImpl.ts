@@ -15,23 +15,35 @@ import { AsynchCloseResult } from './results/AsynchCloseResult';
 
 /** Batches dispatched in one wake before yielding to Node's loop. */
 const MAX_BATCHES_PER_WAKE = 64;
-/** How long close() waits for cancelled operations to come back. */
-const CLOSE_DRAIN_MS = 5000;
+/** How often close() says it still waits for the kernel. */
+const CLOSE_WARN_MS = 5000;
+/** How long a submission the kernel refused for want of memory waits before it is tried again. */
+const SUBMIT_RETRY_MS = 1;
 
 /**
- * The machinery every kernel backend shares: the in-flight table, the
- * completion array the addon fills, batched submission, and both dispatch
- * strategies. A backend subclass only names itself and checks its verbs.
+ * The machinery of a backend in the addon (UringProactorImpl is the one so
+ * far): the in-flight table, the completion array the addon fills, batched
+ * submission, both dispatch strategies, and close. A backend subclass only
+ * names itself and checks its verbs.
  */
 export class NativeProactorImpl extends ProactorImpl {
   private readonly native: NativeProactor;
   private readonly completions: Int32Array;
   private readonly table = new InflightTable();
+  /** The batch being dispatched: its entries [batchPos, batchEnd) are still to go. */
+  private batchPos = 0;
+  private batchEnd = 0;
   private dispatching = false;
   private flushQueued = false;
   private drainQueued = false;
+  private retryQueued = false;
+  private watching = false;
+  /** Whether the native side holds this object strongly (see hold()). */
+  private held = false;
   private closing = false;
   private closed = false;
+  /** Operations started while closing: they complete with ECANCELED, never reaching the kernel. */
+  private stillborn: AsynchResult[] = [];
   private pool: RegisteredBufferPool | undefined;
   private readonly rings: BufferRing[] = [];
   private readonly zeroCopyThreshold_: number;
@@ -53,13 +65,14 @@ export class NativeProactorImpl extends ProactorImpl {
           sqpoll: options.sqpoll,
           deferTaskrun: options.deferTaskrun ?? true,
           fixedFiles: options.fixedFiles ?? 0,
+          legacyCancel: options.legacyCancel ?? false,
         },
         this.completions,
         this.onReady,
       );
     } catch (e) {
       const err = e as Error & { errno?: number; syscall?: string };
-      throw new ProactorError('backend-unavailable', `${name}: ${err.message}`, err.errno, err.syscall);
+      throw new ProactorError('backend-unavailable', err.message, err.errno, err.syscall);
     }
     // Asked on every write: settled once here.
     const threshold = options.zeroCopySendThreshold ?? 0;
@@ -132,10 +145,14 @@ export class NativeProactorImpl extends ProactorImpl {
 
   start(result: AsynchResult): void {
     if (this.closed) throw new ProactorError('closed', `cannot start ${result.constructor.name}: the proactor is closed`);
-    if (this.closing && !(result instanceof AsynchCloseResult)) {
-      throw new ProactorError('closed', `cannot start ${result.constructor.name}: the proactor is closed`);
-    }
+    if (!this.held) this.hold(true);
     this.table.add(result);
+    if (this.closing && !(result instanceof AsynchCloseResult)) {
+      // A handler dispatched by close() started it: it is cancelled before
+      // it began, and close() dispatches it with the others.
+      this.stillborn.push(result);
+      return;
+    }
     let rc: number;
     try {
       rc = result.prepare(this.native);
@@ -151,7 +168,7 @@ export class NativeProactorImpl extends ProactorImpl {
   }
 
   cancel(result: AsynchResult): void {
-    if (result.slot < 0 || this.closed) return;
+    if (result.slot < 0 || this.closed || this.stillborn.includes(result)) return;
     this.native.cancel(result.slot, result.gen);
     this.queueFlush();
   }
@@ -185,53 +202,145 @@ export class NativeProactorImpl extends ProactorImpl {
     return n;
   }
 
-  handleEvents(timeoutMs: number): number {
+  handleEvents(timeoutMs: number, yieldToNode = false): number {
     if (this.dispatching) {
       throw new ProactorError('reentrant', 'handleEvents() was called from inside a completion handler');
     }
     if (this.closed) throw new ProactorError('closed', 'handleEvents() on a closed proactor');
-    const ready = this.native.wait(timeoutMs);
+    const ready = this.native.wait(timeoutMs, yieldToNode);
     if (ready < 0) {
       if (ready === -Errno.EINTR) return 0;
       this.errorHook(ProactorError.fromErrno(ready, `${this.name} wait`), undefined);
       return -1;
     }
-    if (ready === 0) return 0;
-    return this.drain() > 0 ? 1 : 0;
+    const dispatched = ready === 0 ? 0 : this.drain();
+    this.releaseIfIdle();
+    return dispatched > 0 ? 1 : 0;
   }
 
   watch(on: boolean): void {
     if (this.closed) return;
+    this.watching = on;
     if (on) {
+      if (!this.held) this.hold(true);
       this.native.start();
       this.queueDrain();
     } else {
       this.native.stop();
+      this.releaseIfIdle();
     }
   }
 
+  wakeup(): void {
+    if (this.closed || this.closing) return;
+    this.native.nop(-1 >>> 0, 0);
+  }
+
+  /**
+   * Cancels everything in flight and dispatches every completion, each
+   * exactly once, before it returns; nothing is dispatched after. Called
+   * from inside a handler, it first finishes the batch that handler is in.
+   */
   close(): void {
-    if (this.closed) return;
-    this.cancelWaiters(() => true);
+    if (this.closed || this.closing) return;
     this.closing = true;
-    for (const result of this.table.snapshot()) this.native.cancel(result.slot, result.gen);
-    const deadline = Date.now() + CLOSE_DRAIN_MS;
-    while (this.table.size > 0 && Date.now() < deadline) {
-      if (this.native.wait(50) > 0) this.drain();
+    const outer = this.dispatching;
+    this.dispatching = true;
+    try {
+      this.cancelWaiters(() => true);
+      for (const result of this.table.snapshot()) {
+        if (result.awaitsNotification()) this.settleEarly(result);
+        else if (!this.stillborn.includes(result)) this.native.cancel(result.slot, result.gen);
+      }
+      this.submit();
+      this.dispatchRest();
+      let warnAt = Date.now() + CLOSE_WARN_MS;
+      while (this.stillborn.length > 0 || this.table.size > this.lingering()) {
+        this.dispatchStillborn();
+        const n = this.native.reap();
+        if (n > 0) {
+          this.dispatchBatch(n);
+          this.submit();
+          continue;
+        }
+        if (this.stillborn.length > 0 || this.table.size <= this.lingering()) continue;
+        this.native.wait(100);
+        if (Date.now() >= warnAt) {
+          process.stderr.write(`ace-proactor: close() waits for ${this.table.size - this.lingering()} operations the kernel has not given back\n`);
+          warnAt += CLOSE_WARN_MS;
+        }
+      }
+    } finally {
+      this.dispatching = outer;
     }
+    this.closed = true;
+    this.watching = false;
     if (this.table.size > 0) {
-      debug(`${this.name}: closed with ${this.table.size} operations that never completed`);
+      // Zero-copy sends whose handlers have been told: their blocks stay
+      // referenced until the kernel's notifications, reaped by a watch
+      // that does not keep the process alive; then the ring goes.
+      debug(`${this.name}: closed; ${this.table.size} zero-copy sends keep the ring until the kernel lets go of their blocks`);
+      this.native.start(true);
+      return;
     }
+    this.destroyNative();
+  }
+
+  private destroyNative(): void {
     this.native.stop();
     this.native.destroy();
-    this.closed = true;
+    this.held = false;
+  }
+
+  /** Zero-copy sends dispatched by close() that wait only for the kernel's notification. */
+  private lingering(): number {
+    let n = 0;
+    if (this.table.size === 0) return 0;
+    for (const result of this.table.snapshot()) if (result.settled()) n++;
+    return n;
+  }
+
+  /** A zero-copy send's handler hears at close() what was sent; its block stays held until the notification. */
+  private settleEarly(result: AsynchResult): void {
+    try {
+      result.settleEarly();
+    } catch (e) {
+      this.errorHook(e, result);
+    }
+  }
+
+  private dispatchStillborn(): void {
+    while (this.stillborn.length > 0) {
+      const result = this.stillborn.shift()!;
+      if (this.table.take(result.slot, result.gen) === undefined) continue;
+      try {
+        result.complete(-Errno.ECANCELED, 0);
+      } catch (e) {
+        this.errorHook(e, result);
+      }
+    }
   }
 
   /** libuv saw the notification fd readable (post-reactive). */
   private readonly onReady = (status: number): void => {
+    if (this.closed) return this.reapAfterClose();
     if (status < 0) this.errorHook(ProactorError.fromErrno(status, `${this.name} poll`), undefined);
     this.drain();
+    this.releaseIfIdle();
   };
+
+  /** After close(): the notifications of zero-copy sends, whose handlers have heard already. */
+  private reapAfterClose(): void {
+    for (let n = this.native.reap(); n > 0; n = this.native.reap()) {
+      const cq = this.completions;
+      for (let i = 0; i < n; i++) {
+        const q = i << 2;
+        if (cq[q + 3] & CompletionFlag.MORE) continue;
+        this.table.take(cq[q], cq[q + 1])?.complete(cq[q + 2], cq[q + 3]);
+      }
+    }
+    if (this.table.size === 0) this.destroyNative();
+  }
 
   /** Reaps and dispatches until the kernel has nothing more, then submits. */
   private drain(): number {
@@ -239,11 +348,13 @@ export class NativeProactorImpl extends ProactorImpl {
     this.dispatching = true;
     let total = 0;
     try {
-      for (let batch = 0; ; batch++) {
+      for (let batch = 1; ; batch++) {
         const n = this.native.reap();
         if (n <= 0) break;
         this.dispatchBatch(n);
         total += n;
+        // A handler may have closed the proactor.
+        if (this.closed) break;
         this.submit();
         if (batch === MAX_BATCHES_PER_WAKE) {
           // Let the rest of Node run; come back for what is left.
@@ -258,28 +369,59 @@ export class NativeProactorImpl extends ProactorImpl {
   }
 
   private dispatchBatch(n: number): void {
+    this.batchPos = 0;
+    this.batchEnd = n;
+    this.dispatchRest();
+  }
+
+  /** Dispatches what is left of the current batch (close() may finish it from inside a handler). */
+  private dispatchRest(): void {
     const cq = this.completions;
-    for (let i = 0; i < n; i++) {
-      const q = i << 2;
+    while (this.batchPos < this.batchEnd) {
+      const q = this.batchPos++ << 2;
       // A multishot operation keeps its slot until its last completion.
       const result = cq[q + 3] & CompletionFlag.MORE ? this.table.peek(cq[q], cq[q + 1]) : this.table.take(cq[q], cq[q + 1]);
       if (result === undefined) {
-        debug(`${this.name}: completion for unknown slot ${cq[q]}/${cq[q + 1]} (res ${cq[q + 2]})`);
+        if (cq[q] !== -1) debug(`${this.name}: completion for unknown slot ${cq[q]}/${cq[q + 1]} (res ${cq[q + 2]})`);
         continue;
       }
       try {
         result.complete(cq[q + 2], cq[q + 3]);
+        if (this.closing && result.awaitsNotification()) result.settleEarly();
       } catch (e) {
         this.errorHook(e, result);
       }
       // Done with, unless it went back in flight or more completions follow.
-      if (result.slot < 0 && !result.more) result.owner?.recycle(result);
+      if (result.slot < 0 && !result.more && !this.closed) result.owner?.recycle(result);
     }
+  }
+
+  /** Lets the native side drop its strong hold when nothing needs this object to stay. */
+  private releaseIfIdle(): void {
+    if (this.held && !this.watching && this.table.size === 0 && !this.closed) this.hold(false);
+  }
+
+  private hold(strong: boolean): void {
+    this.held = strong;
+    this.native.hold(strong);
   }
 
   private submit(): void {
     const rc = this.native.submit();
-    if (rc < 0) this.errorHook(ProactorError.fromErrno(rc, `${this.name} submit`), undefined);
+    if (rc >= 0) return;
+    // The kernel took part (short of memory or CQ room): the rest waits in
+    // the ring; try again shortly, whether or not a completion comes.
+    if (rc === -Errno.EAGAIN || rc === -Errno.EBUSY) this.queueRetry();
+    else this.errorHook(ProactorError.fromErrno(rc, `${this.name} submit`), undefined);
+  }
+
+  private queueRetry(): void {
+    if (this.retryQueued || this.closing) return;
+    this.retryQueued = true;
+    setTimeout(() => {
+      this.retryQueued = false;
+      if (!this.closed && !this.dispatching) this.submit();
+    }, SUBMIT_RETRY_MS);
   }
 
   /** Submissions made outside a dispatch go in once per tick. */
@@ -298,6 +440,12 @@ export class NativeProactorImpl extends ProactorImpl {
     setImmediate(() => {
       this.drainQueued = false;
       this.drain();
+      this.releaseIfIdle();
     });
+  }
+
+  /** @internal Test hook: the next count submissions fail with -errno before reaching the kernel. */
+  failNextSubmits(count: number, errno: number): void {
+    this.native.failNextSubmits(count, -errno);
   }
 }

@@ -54,7 +54,7 @@ export class Proactor {
     return this.impl;
   }
 
-  /** The backend's name ('uring', …). */
+  /** The backend's name ('uring', the only one so far). */
   get backend(): string {
     return this.impl.name;
   }
@@ -72,11 +72,25 @@ export class Proactor {
    * Dispatches completions until proactorEndEventLoop(); the Promise settles
    * then. 'post-reactive' (default): Node's loop wakes the proactor when
    * completions are ready. 'call-through': this thread waits in the kernel
-   * and dispatches; Promise continuations run between batches, and Node's
-   * own timers and I/O only when the ring has nothing ready.
+   * and dispatches; the wait also ends when Node's own loop has I/O ready
+   * or a timer due, so Node's callbacks and Promise continuations run
+   * between batches. Called again while running, it returns the same
+   * Promise; asking for the other strategy then throws.
    */
   proactorRunEventLoop(strategy: DispatchStrategy = 'post-reactive'): Promise<void> {
-    if (this.running) return this.running.done;
+    if (strategy !== 'post-reactive' && strategy !== 'call-through') {
+      throw new ProactorError('invalid-argument', `proactorRunEventLoop: unknown strategy '${String(strategy)}' (post-reactive or call-through)`);
+    }
+    if (this.running) {
+      if (this.running.strategy !== strategy) {
+        throw new ProactorError(
+          'invalid-argument',
+          `proactorRunEventLoop('${strategy}'): the loop is already running '${this.running.strategy}'; end it first`,
+        );
+      }
+      return this.running.done;
+    }
+    if (this.impl.isClosed()) throw new ProactorError('closed', 'proactorRunEventLoop() on a closed proactor');
     this.endRequested = false;
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
@@ -89,15 +103,17 @@ export class Proactor {
   private async runCallThrough(): Promise<void> {
     try {
       while (!this.endRequested && !this.impl.isClosed()) {
-        if (this.handleEvents(0) > 0) {
+        if (this.impl.handleEvents(0) > 0) {
           await undefined;
           continue;
         }
-        // Nothing ready: let every pending Promise continuation run (one may
-        // start an operation or end the loop) before blocking in the kernel.
+        // Nothing ready: let Node's loop turn once (its timers, I/O and
+        // Promise continuations; one may start an operation or end the
+        // loop), then wait in the kernel until a completion or Node's next
+        // piece of work, whichever comes first.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.endRequested || this.impl.isClosed()) break;
-        if (this.handleEvents(-1) < 0) break;
+        if (this.impl.handleEvents(-1, true) < 0) break;
         await undefined;
       }
     } finally {
@@ -108,8 +124,10 @@ export class Proactor {
   /** Stops the event loop started by proactorRunEventLoop. */
   proactorEndEventLoop(): void {
     this.endRequested = true;
-    if (this.running?.strategy === 'post-reactive') this.finishRun();
-    // A call-through loop sees the request when the current batch ends.
+    const running = this.running;
+    if (running?.strategy === 'post-reactive') this.finishRun();
+    // A call-through loop sees the request when its wait returns: make it return.
+    else if (running) this.impl.wakeup();
   }
 
   /** Whether the event loop has been asked to end. */

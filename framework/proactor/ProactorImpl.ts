@@ -29,12 +29,21 @@ export abstract class ProactorImpl {
   /** Cancels every result in flight that owner started; returns how many. */
   abstract cancelOwnedBy(owner: AsynchOperation): number;
 
-  /** Call-through dispatch: 1 dispatched, 0 timed out, -1 error. */
-  abstract handleEvents(timeoutMs: number): number;
+  /**
+   * Call-through dispatch: 1 dispatched, 0 timed out, -1 error. With
+   * yieldToNode the wait ends early when Node's own loop has work.
+   */
+  abstract handleEvents(timeoutMs: number, yieldToNode?: boolean): number;
+  /** Makes a wait in handleEvents return now (ACE posts a wakeup completion). */
+  abstract wakeup(): void;
   /** Post-reactive dispatch: let Node's loop wake us for completions. */
   abstract watch(on: boolean): void;
 
-  /** Cancels everything, dispatches the cancellations, releases the kernel side. */
+  /**
+   * Cancels everything, dispatches every completion (each exactly once,
+   * the cancelled with ECANCELED) and releases the kernel side; nothing is
+   * dispatched after it returns. Safe to call from inside a handler.
+   */
   abstract close(): void;
   /** Whether close() was called. */
   abstract isClosed(): boolean;

@@ -42,4 +42,9 @@ export interface ProactorOptions {
    * loopback the kernel copies anyway (see docs/benchmarks.md).
    */
   zeroCopySendThreshold?: number;
+  /**
+   * @internal io_uring: cancel operation by operation, as the framework
+   * must on kernels before 5.19; for the tests of that path.
+   */
+  legacyCancel?: boolean;
 }

@@ -39,9 +39,11 @@ export class AsynchReadStreamResult extends AsynchResult {
   }
 
   /** @internal Re-initiates this finished result as a new read (see AsynchOperation.recycle). */
-  reuse(handler: Handler | null, messageBlock: MessageBlock, bytesToRead: number, act: unknown, completionKey: unknown, priority: number, signalNumber: number): this {
+  reuse(handler: Handler | null, handle: Handle, messageBlock: MessageBlock, bytesToRead: number, act: unknown, completionKey: unknown, priority: number, signalNumber: number): this {
     this.reinitiate(handler, act, completionKey, priority, signalNumber);
     const self = this as Mutable<AsynchReadStreamResult>;
+    // The stream may have been re-opened on another handle since.
+    self.handle = handle;
     self.messageBlock = messageBlock;
     self.bytesToRead = bytesToRead;
     return this;

@@ -16,6 +16,8 @@ export class AsynchWriteStreamResult extends AsynchResult {
   private readonly vectors: IoVectors | undefined;
   /** Bytes a zero-copy send reported before its buffer was free. */
   private sent = 0;
+  /** A zero-copy send's state between its two completions. */
+  private zc: 'none' | 'sent' | 'settled' = 'none';
 
   constructor(
     handler: Handler | null,
@@ -44,13 +46,16 @@ export class AsynchWriteStreamResult extends AsynchResult {
   }
 
   /** @internal Re-initiates this finished result as a new write (see AsynchOperation.recycle). */
-  reuse(handler: Handler | null, messageBlock: MessageBlock, bytesToWrite: number, act: unknown, completionKey: unknown, priority: number, signalNumber: number, zeroCopy: boolean): this {
+  reuse(handler: Handler | null, handle: Handle, messageBlock: MessageBlock, bytesToWrite: number, act: unknown, completionKey: unknown, priority: number, signalNumber: number, zeroCopy: boolean): this {
     this.reinitiate(handler, act, completionKey, priority, signalNumber);
     const self = this as Mutable<AsynchWriteStreamResult>;
+    // The stream may have been re-opened on another handle since.
+    self.handle = handle;
     self.messageBlock = messageBlock;
     self.bytesToWrite = bytesToWrite;
     this.zeroCopy = zeroCopy;
     this.sent = 0;
+    this.zc = 'none';
     return this;
   }
 
@@ -73,8 +78,15 @@ export class AsynchWriteStreamResult extends AsynchResult {
       // hears once, at the second, so the block is free to reuse then.
       if (flags & CompletionFlag.MORE) {
         this.sent = res;
+        this.zc = 'sent';
         return;
       }
+      if (this.zc === 'settled') {
+        // close() told the handler already; the block is free only now.
+        this.zc = 'none';
+        return;
+      }
+      this.zc = 'none';
       if (flags & CompletionFlag.NOTIF) res = this.sent;
       if (res === -Errno.ENOTSOCK && this.owner) {
         // Not a socket (a pipe, a file): write it the ordinary way.
@@ -88,6 +100,25 @@ export class AsynchWriteStreamResult extends AsynchResult {
       else this.messageBlock.rdPtr(res);
     }
     super.complete(res, flags);
+  }
+
+  /** @internal */
+  override awaitsNotification(): boolean {
+    return this.zc === 'sent';
+  }
+
+  /** @internal */
+  override settled(): boolean {
+    return this.zc === 'settled';
+  }
+
+  /** @internal */
+  override settleEarly(): void {
+    if (this.zc !== 'sent') return;
+    this.zc = 'settled';
+    const res = this.sent;
+    if (res > 0) this.messageBlock.rdPtr(res);
+    super.complete(res, 0);
   }
 
   protected dispatch(): void {
