@@ -1,12 +1,16 @@
+import { Errno } from '../common/errno';
 import { ProactorError } from '../common/ProactorError';
 import { type Handler } from './Handler';
 import { type ProactorImpl } from './ProactorImpl';
-import { AsynchTimerResult } from './results/AsynchTimerResult';
+import { AsynchTimerResult, monotonicMs } from './results/AsynchTimerResult';
 
 /**
  * The Proactor's timers, each one a timeout operation in the kernel (ACE
  * keeps a timer queue and a thread; here the Asynchronous Operation
- * Processor does the waiting). Interval timers re-arm as they fire.
+ * Processor does the waiting). Deadlines are absolute on the monotonic
+ * clock: an interval timer re-arms at its last expiry plus the interval, as
+ * ACE's timer queue does, so its long-run rate is exact however late each
+ * dispatch runs; expiries already past are skipped, not fired in a burst.
  */
 export class ProactorTimers {
   private readonly armed = new Map<number, AsynchTimerResult>();
@@ -20,7 +24,14 @@ export class ProactorTimers {
       throw new ProactorError('invalid-argument', `scheduleTimer: delay and interval must be finite and >= 0 (got ${delayMs}, ${intervalMs})`);
     }
     const id = this.nextId++;
-    this.arm(handler, act, id, delayMs, intervalMs);
+    const result = new AsynchTimerResult(handler, act, id, monotonicMs() + delayMs, intervalMs, this.fired);
+    this.armed.set(id, result);
+    try {
+      this.impl.start(result);
+    } catch (e) {
+      this.armed.delete(id);
+      throw e;
+    }
     return id;
   }
 
@@ -48,18 +59,25 @@ export class ProactorTimers {
     return this.armed.size;
   }
 
-  private arm(handler: Handler, act: unknown, id: number, delay: number, interval: number): void {
-    const result = new AsynchTimerResult(handler, act, id, delay, interval, this.fired);
-    this.armed.set(id, result);
-    this.impl.start(result);
-  }
-
+  /** Every completion of a timer comes here first: it leaves the armed set or, at an interval's expiry, re-arms. */
   private readonly fired = (result: AsynchTimerResult): void => {
     if (this.armed.get(result.timerId) !== result) return;
-    this.armed.delete(result.timerId);
-    const handler = result.handler();
-    if (result.interval > 0 && handler && !this.impl.isClosed()) {
-      this.arm(handler, result.act, result.timerId, result.interval, result.interval);
+    if (!result.success) {
+      this.armed.delete(result.timerId);
+      if (result.error !== Errno.ECANCELED) {
+        this.impl.errorHook(ProactorError.fromErrno(-result.error, `timer ${result.timerId}`), result);
+      }
+      return;
     }
+    if (result.interval > 0 && !this.impl.isClosed()) {
+      result.advance(monotonicMs());
+      try {
+        this.impl.start(result);
+        return;
+      } catch (e) {
+        this.impl.errorHook(e, result);
+      }
+    }
+    this.armed.delete(result.timerId);
   };
 }

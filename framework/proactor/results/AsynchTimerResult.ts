@@ -3,10 +3,15 @@ import { type NativeProactor } from '../../native/NativeBinding';
 import { AsynchResult } from '../AsynchResult';
 import { type Handler } from '../Handler';
 
+/** Milliseconds on CLOCK_MONOTONIC, the clock the kernel's absolute timeouts use. */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /**
- * ACE_POSIX_Asynch_Timer — a timer armed in the kernel. It fires (the kernel
- * reports ETIME) into handler.handleTimeOut; a cancelled one is not
- * dispatched.
+ * ACE_POSIX_Asynch_Timer — a timer armed in the kernel at an absolute
+ * deadline. It fires (the kernel reports ETIME) into handler.handleTimeOut;
+ * a cancelled one is not dispatched.
  */
 export class AsynchTimerResult extends AsynchResult {
   /** struct __kernel_timespec, filled by the native layer. */
@@ -19,19 +24,25 @@ export class AsynchTimerResult extends AsynchResult {
     act: unknown,
     /** The id scheduleTimer returned. */
     readonly timerId: number,
-    /** Milliseconds until it fires. */
-    readonly delay: number,
+    /** When it fires, in monotonicMs(). */
+    private deadline: number,
     /** Milliseconds between later firings; 0 for once. */
     readonly interval: number,
-    /** Called when it fired, before the handler, to re-arm an interval timer. */
+    /** Called at every completion, before the handler: leaves the armed set or re-arms. */
     private readonly fired: (result: AsynchTimerResult) => void,
   ) {
     super(handler, act, undefined, 0, 0, null);
   }
 
+  /** @internal Moves the deadline to the next expiry after now, one interval on from the last. */
+  advance(now: number): void {
+    this.deadline += this.interval;
+    if (this.deadline <= now) this.deadline += Math.ceil((now - this.deadline) / this.interval + 1e-9) * this.interval;
+  }
+
   /** @internal */
   prepare(native: NativeProactor): number {
-    return native.timeout(this.slot, this.gen, this.timespec, this.delay);
+    return native.timeout(this.slot, this.gen, this.timespec, this.deadline, true);
   }
 
   /** @internal */
@@ -41,8 +52,10 @@ export class AsynchTimerResult extends AsynchResult {
   }
 
   protected dispatch(): void {
-    if (!this.success || this.cancelled) return;
+    const cancelled = this.cancelled;
+    const act = this.act;
     this.fired(this);
-    this.handler()?.handleTimeOut(Date.now(), this.act);
+    if (!this.success || cancelled) return;
+    this.handler()?.handleTimeOut(Date.now(), act);
   }
 }
