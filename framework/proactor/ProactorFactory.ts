@@ -12,12 +12,13 @@ const container = new Container();
 container.bind(PROACTOR_IMPL).to(UringProactorImpl).whenNamed('uring');
 
 /**
- * Abstract Factory for ProactorImpl: picks the backend for this platform.
- * The order is the addon's (the platform decision is made once, natively);
- * PROACTOR_BACKEND or options.backend names one, or a comma-separated
- * preference list ('uring,epoll'). A backend the
- * kernel refuses (ENOSYS, EPERM, io_uring_disabled) is passed over for the
- * next; NODE_DEBUG=proactor says which was chosen and why.
+ * Abstract Factory for ProactorImpl: picks the backend (so far there is
+ * one, 'uring', on Linux). The order is the addon's; PROACTOR_BACKEND or
+ * options.backend names one, or a comma-separated preference list. A
+ * backend the kernel refuses (ENOSYS, EPERM, io_uring_disabled) is passed
+ * over for the next name in the list, if any; with none left, create()
+ * throws 'backend-unavailable' naming every refusal and what to do.
+ * NODE_DEBUG=proactor says which was chosen and why.
  *
  * @example
  * const impl = ProactorFactory.create({ backend: 'uring' });

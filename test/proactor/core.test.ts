@@ -1,0 +1,439 @@
+import { createServer, connect, type Server } from 'node:net';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { MessageBlock } from '../../framework/common/MessageBlock';
+import { Errno } from '../../framework/common/errno';
+import { loadNative } from '../../framework/native/loadNative';
+import { Handler } from '../../framework/proactor/Handler';
+import { type NativeProactorImpl } from '../../framework/proactor/NativeProactorImpl';
+import { Proactor } from '../../framework/proactor/Proactor';
+import { type DispatchStrategy } from '../../framework/proactor/ProactorOptions';
+import { type AsynchReadStreamResult } from '../../framework/proactor/results/AsynchReadStreamResult';
+import { type AsynchWriteStreamResult } from '../../framework/proactor/results/AsynchWriteStreamResult';
+import { backends } from '../support/backends';
+import { dispatchUntil } from '../support/drive';
+import { expectNoFdLeaks } from '../support/leaks';
+import { socketPair, streams } from '../support/streams';
+import { tcpPair } from '../support/tcpPair';
+
+const sock = loadNative().socket;
+
+expectNoFdLeaks();
+
+/** Resolves after ms of Node's own timers. */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Records every read it is handed, by handle. */
+class Reads extends Handler {
+  readonly seen: { handle: number; success: boolean; errorCode: string; text: string; at: number }[] = [];
+  onRead: (r: AsynchReadStreamResult) => void = () => {};
+  override handleReadStream(r: AsynchReadStreamResult) {
+    this.seen.push({ handle: r.handle, success: r.success, errorCode: r.errorCode, text: r.messageBlock.data().toString(), at: Date.now() });
+    this.onRead(r);
+  }
+}
+
+/** Runs the proactor in strategy until done() (post-reactive: Node's loop wakes it). */
+async function runUntil(proactor: Proactor, strategy: DispatchStrategy, done: () => boolean, what: string): Promise<void> {
+  if (strategy === 'call-through') return dispatchUntil(proactor, done, what);
+  void proactor.proactorRunEventLoop();
+  const deadline = Date.now() + 10000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+describe.each(backends)('the %s proactor core', (backend) => {
+  const toClose: number[] = [];
+  afterEach(() => {
+    for (const fd of toClose.splice(0)) sock.close(fd);
+  });
+
+  describe.each(['post-reactive', 'call-through'] as const)('when close() is called from inside a handler (%s)', (strategy) => {
+    it('should return promptly, dispatch every operation exactly once before it returns, and nothing after', async () => {
+      const proactor = new Proactor({ backend });
+      const hookErrors: unknown[] = [];
+      proactor.errorHook = (e) => hookErrors.push(e);
+      const uncaught: unknown[] = [];
+      const onUncaught = (e: unknown) => uncaught.push(e);
+      process.on('uncaughtException', onUncaught);
+      try {
+        const rec = new Reads(proactor);
+        const pairs = [socketPair(), socketPair(), socketPair(), socketPair()];
+        for (const [a, b] of pairs) toClose.push(a, b);
+        const reads = pairs.map(([a]) => streams(rec, a, proactor).rs);
+        reads.forEach((rs) => rs.read(new MessageBlock(16), 16));
+        let closeMs = -1;
+        let closeReturned = false;
+        let afterClose = 0;
+        rec.onRead = (r) => {
+          if (closeReturned) afterClose++;
+          if (rec.seen.length === 1) {
+            const t0 = Date.now();
+            void proactor.close();
+            closeMs = Date.now() - t0;
+            closeReturned = true;
+            return;
+          }
+          // A handler dispatched by close() that starts another read: it is
+          // cancelled before it begins, and still dispatched.
+          if (r.success) reads[pairs.findIndex(([a]) => a === r.handle)].read(new MessageBlock(16), 16);
+        };
+        // Three reads complete in one batch; the fourth stays in flight.
+        for (const [, b] of pairs.slice(0, 3)) expect(sock.sendNow(b, Buffer.from('ping'), 0, 4)).toBe(4);
+        await runUntil(proactor, strategy, () => closeReturned, 'the handler that closes');
+        await sleep(50);
+        expect(closeMs).toBeLessThan(1000);
+        expect(afterClose).toBe(0);
+        // 3 data + 1 cancelled in-flight read + 2 reads started during close (cancelled).
+        expect(rec.seen.length).toBe(6);
+        const byHandle = new Map<number, string[]>();
+        for (const s of rec.seen) byHandle.set(s.handle, [...(byHandle.get(s.handle) ?? []), s.success ? s.text : s.errorCode]);
+        expect(byHandle.get(pairs[0][0])).toEqual(['ping']);
+        expect(byHandle.get(pairs[1][0])).toEqual(['ping', 'ECANCELED']);
+        expect(byHandle.get(pairs[2][0])).toEqual(['ping', 'ECANCELED']);
+        expect(byHandle.get(pairs[3][0])).toEqual(['ECANCELED']);
+        expect(proactor.inflight()).toBe(0);
+        expect(hookErrors).toEqual([]);
+        expect(uncaught).toEqual([]);
+        expect(proactor.implementation().isClosed()).toBe(true);
+      } finally {
+        process.off('uncaughtException', onUncaught);
+        await proactor.close();
+      }
+    });
+  });
+
+  describe('when a stream is re-opened on another handle inside its own handler', () => {
+    it('should read the new handle on the next read, never the old one', async () => {
+      const proactor = new Proactor({ backend });
+      try {
+        const [a, peerA] = socketPair();
+        const [b, peerB] = socketPair();
+        toClose.push(a, peerA, b, peerB);
+        const rec = new Reads(proactor);
+        const { rs } = streams(rec, a, proactor);
+        rec.onRead = () => {
+          if (rec.seen.length === 1) rs.open(rec, b, undefined, proactor);
+        };
+        rs.read(new MessageBlock(16), 16);
+        sock.sendNow(peerA, Buffer.from('from-a-1'), 0, 8);
+        await dispatchUntil(proactor, () => rec.seen.length === 1, 'the first read');
+        // The read after the handler returned: the recycled result must not carry handle a.
+        rs.read(new MessageBlock(16), 16);
+        sock.sendNow(peerA, Buffer.from('from-a-2'), 0, 8);
+        sock.sendNow(peerB, Buffer.from('from-b-1'), 0, 8);
+        await dispatchUntil(proactor, () => rec.seen.length === 2, 'the second read');
+        expect(rec.seen[1].handle).toBe(b);
+        expect(rec.seen[1].text).toBe('from-b-1');
+      } finally {
+        await proactor.close();
+      }
+    });
+  });
+
+  describe('when an unclosed proactor is dropped', () => {
+    it('should be collected, its ring released, unless it has operations in flight', async () => {
+      const gc = (global as { gc?: () => void }).gc;
+      if (!gc) throw new Error('run jest with node --expose-gc');
+      const settle = async () => {
+        for (let i = 0; i < 6; i++) {
+          gc();
+          await sleep(10);
+        }
+      };
+      const fds = () => require('node:fs').readdirSync('/proc/self/fd').length as number;
+      await settle();
+      const before = fds();
+      (() => {
+        for (let i = 0; i < 20; i++) {
+          const p = new Proactor({ backend });
+          // One that ran an operation to its end, one that ran its loop.
+          if (i % 2 === 0) p.proactorPostWakeupCompletions(1);
+          while (p.inflight() > 0) p.handleEvents(100);
+          if (i % 4 === 1) {
+            void p.proactorRunEventLoop();
+            p.proactorEndEventLoop();
+          }
+        }
+      })();
+      expect(fds()).toBeGreaterThanOrEqual(before + 20);
+      await settle();
+      expect(fds()).toBe(before);
+
+      // With a read in flight it stays alive, and finishes the read when run.
+      const [a, peer] = socketPair();
+      toClose.push(a, peer);
+      const rec = new Reads();
+      let keep: WeakRef<Proactor> | undefined;
+      (() => {
+        const p = new Proactor({ backend });
+        keep = new WeakRef(p);
+        streams(rec, a, p).rs.read(new MessageBlock(8), 8);
+        void p.proactorRunEventLoop();
+      })();
+      await settle();
+      expect(keep!.deref()).toBeDefined();
+      sock.sendNow(peer, Buffer.from('alive'), 0, 5);
+      const deadline = Date.now() + 5000;
+      while (rec.seen.length === 0 && Date.now() < deadline) await sleep(5);
+      expect(rec.seen.map((s) => s.text)).toEqual(['alive']);
+      await keep!.deref()!.close();
+    });
+  });
+
+  describe('when the call-through loop runs', () => {
+    it("should let Node's timers and I/O run while it waits, and end from outside a handler at once", async () => {
+      const proactor = new Proactor({ backend });
+      const server: Server = createServer((s) => s.pipe(s));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const loop = proactor.proactorRunEventLoop('call-through');
+        const t0 = Date.now();
+        await sleep(100);
+        const timerMs = Date.now() - t0;
+        // Node I/O through the same thread while the proactor waits in the kernel.
+        const port = (server.address() as { port: number }).port;
+        const echoed = await new Promise<string>((resolve, reject) => {
+          const c = connect(port, '127.0.0.1', () => c.end('over node'));
+          let got = '';
+          c.on('data', (d) => (got += d));
+          c.on('end', () => resolve(got));
+          c.on('error', reject);
+        });
+        const t1 = Date.now();
+        setTimeout(() => proactor.proactorEndEventLoop(), 20);
+        await loop;
+        const endMs = Date.now() - t1;
+        expect(timerMs).toBeLessThan(400);
+        expect(echoed).toBe('over node');
+        expect(endMs).toBeLessThan(400);
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await proactor.close();
+      }
+    });
+
+    it('should refuse to start the other strategy while one runs', async () => {
+      const proactor = new Proactor({ backend });
+      try {
+        const loop = proactor.proactorRunEventLoop('post-reactive');
+        expect(proactor.proactorRunEventLoop('post-reactive')).toBe(loop);
+        expect(() => proactor.proactorRunEventLoop('call-through')).toThrow(/already running 'post-reactive'/);
+        proactor.proactorEndEventLoop();
+        await loop;
+      } finally {
+        await proactor.close();
+      }
+    });
+  });
+
+  describe('when an interval timer runs', () => {
+    it('should keep its long-run rate however long each dispatch takes (re-armed at expiry + interval)', async () => {
+      const proactor = new Proactor({ backend });
+      try {
+        let ticks = 0;
+        let lastAt = 0;
+        const busy = new (class extends Handler {
+          override handleTimeOut() {
+            ticks++;
+            lastAt = Date.now();
+            const until = Date.now() + 1;
+            while (Date.now() < until) {
+              // a handler that takes a millisecond
+            }
+            if (ticks === 200) proactor.cancelTimer(id);
+          }
+        })(proactor);
+        const start = Date.now();
+        const id = proactor.scheduleTimer(busy, null, 5, 5);
+        await dispatchUntil(proactor, () => ticks >= 200, 'the 200th tick');
+        const elapsed = lastAt - start;
+        // Relative re-arming took 200 × (5 ms + the handler's 1 ms) ≥ 1200 ms.
+        expect(elapsed).toBeGreaterThanOrEqual(990);
+        expect(elapsed).toBeLessThan(1100);
+      } finally {
+        await proactor.close();
+      }
+    });
+  });
+
+  describe('when a submission is refused for want of memory (EAGAIN)', () => {
+    it('should submit again by itself when the operation was started outside dispatch', async () => {
+      const proactor = new Proactor({ backend });
+      try {
+        const [a, peer] = socketPair();
+        toClose.push(a, peer);
+        const rec = new Reads(proactor);
+        void proactor.proactorRunEventLoop();
+        (proactor.implementation() as NativeProactorImpl).failNextSubmits(1, Errno.EAGAIN);
+        streams(rec, a, proactor).rs.read(new MessageBlock(8), 8);
+        await sleep(20);
+        sock.sendNow(peer, Buffer.from('late'), 0, 4);
+        const deadline = Date.now() + 2000;
+        while (rec.seen.length === 0 && Date.now() < deadline) await sleep(5);
+        expect(rec.seen.map((s) => s.text)).toEqual(['late']);
+      } finally {
+        await proactor.close();
+      }
+    });
+  });
+
+  describe('when many completions are ready at once', () => {
+    it('should dispatch at most 64 batches per wake', async () => {
+      const proactor = new Proactor({ backend, completionBatch: 1 });
+      try {
+        let wakeups = 0;
+        const h = new (class extends Handler {
+          override handleWakeup() {
+            wakeups++;
+          }
+        })(proactor);
+        proactor.proactorPostWakeupCompletions(200, h);
+        proactor.handleEvents(0);
+        expect(wakeups).toBe(64);
+        await dispatchUntil(proactor, () => wakeups === 200, 'every wakeup');
+      } finally {
+        await proactor.close();
+      }
+    });
+  });
+
+  describe('when zero-copy sends wait for a peer that does not read', () => {
+    it('should close at once, tell the handler once, and keep the block until the kernel lets go', async () => {
+      const fds = () => require('node:fs').readdirSync('/proc/self/fd').length as number;
+      const base = fds();
+      const proactor = new Proactor({ backend, zeroCopySendThreshold: 64 * 1024 });
+      if (!proactor.implementation().supports('sendZc')) {
+        await proactor.close();
+        return; // no SEND_ZC on this kernel: nothing lingers
+      }
+      const ringFds = fds() - base;
+      const { server, client } = await tcpPair(proactor);
+      const writes: AsynchWriteStreamResult[] = [];
+      const w = new (class extends Handler {
+        override handleWriteStream(r: AsynchWriteStreamResult) {
+          writes.push(r);
+        }
+      })(proactor);
+      // More than the peer's window: the send waits, its pages pinned in the send queue.
+      const payload = Buffer.alloc(16 * 1024 * 1024);
+      for (let i = 0; i < payload.length; i++) payload[i] = (i * 13) & 0xff;
+      const mb = MessageBlock.from(payload);
+      streams(w, server, proactor).ws.write(mb, mb.length());
+      // Sent (the first completion), the notification waiting for the peer.
+      for (let i = 0; i < 10; i++) {
+        proactor.handleEvents(10);
+        await undefined;
+      }
+      expect(writes.length).toBe(0);
+      expect(proactor.inflight()).toBe(1);
+      const t0 = Date.now();
+      await proactor.close();
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(writes.length).toBe(1);
+      expect(writes[0].success).toBe(true);
+      const sent = writes[0].bytesTransferred;
+      expect(sent).toBeGreaterThan(0);
+      // The ring, and the block with it, stay until the peer reads.
+      expect(fds()).toBe(base + ringFds + 2);
+      const got = Buffer.alloc(sent);
+      let n = 0;
+      const readBy = Date.now() + 10000;
+      while (n < sent && Date.now() < readBy) {
+        const r = sock.recvNow(client, got, n, got.length - n);
+        if (r > 0) n += r;
+        else await sleep(2);
+      }
+      expect(got.equals(payload.subarray(0, sent))).toBe(true);
+      sock.close(server);
+      sock.close(client);
+      const deadline = Date.now() + 3000;
+      while (fds() !== base && Date.now() < deadline) await sleep(10);
+      expect(fds()).toBe(base);
+    });
+  });
+
+  describe('when the kernel cancels one operation at a time (before 5.19)', () => {
+    it('should still cancel at closeHandle and at close(), and tear down with operations in flight', async () => {
+      const proactor = new Proactor({ backend, legacyCancel: true, sqEntries: 8 });
+      expect(proactor.implementation().describe()).toMatch(/cancel by token/);
+      const rec = new Reads(proactor);
+      const [a, peerA] = socketPair();
+      const [b, peerB] = socketPair();
+      toClose.push(peerA, b, peerB);
+      streams(rec, a, proactor).rs.read(new MessageBlock(8), 8);
+      streams(rec, a, proactor).rs.read(new MessageBlock(8), 8);
+      streams(rec, b, proactor).rs.read(new MessageBlock(8), 8);
+      let closed = false;
+      void proactor.closeHandle(a).then(() => (closed = true));
+      await dispatchUntil(proactor, () => closed && rec.seen.length === 2, 'closeHandle');
+      expect(rec.seen.map((s) => s.errorCode)).toEqual(['ECANCELED', 'ECANCELED']);
+      // More reads than the SQ holds, then close().
+      for (let i = 0; i < 20; i++) streams(rec, b, proactor).rs.read(new MessageBlock(8), 8);
+      await proactor.close();
+      expect(rec.seen.length).toBe(23);
+      expect(rec.seen.slice(2).every((s) => s.errorCode === 'ECANCELED')).toBe(true);
+    });
+  });
+
+  describe('when a worker is terminated with operations in flight and the SQ full', () => {
+    it('should cancel them all before the ring goes, so no read lands after, and release every fd', async () => {
+      const script = `
+        const { parentPort, workerData } = require('node:worker_threads');
+        const n = require(workerData.addon);
+        const p = new n.Proactor(workerData.backend, { sqEntries: 8 }, new Int32Array(64), () => {});
+        const [a, b] = n.socket.pair();
+        const keep = [];
+        for (let i = 0; i < 8; i++) { const buf = Buffer.alloc(8); keep.push(buf); p.read(i, 1, a, buf, 0, 8, -1); }
+        p.submit();
+        // Eight more fill the SQ again, four wait behind them.
+        for (let i = 8; i < 20; i++) { const buf = Buffer.alloc(8); keep.push(buf); p.read(i, 1, a, buf, 0, 8, -1); }
+        parentPort.postMessage({ a, b });
+        setInterval(() => {}, 1000);`;
+      const addon = join(__dirname, '..', '..', 'build', 'Release', 'ace_proactor.node');
+      const w = new Worker(script, { eval: true, workerData: { addon, backend } });
+      const fds = await new Promise<{ a: number; b: number }>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+      await w.terminate();
+      // Nothing reads a any more: what is sent to b stays there for us.
+      expect(sock.sendNow(fds.b, Buffer.from('after'), 0, 5)).toBe(5);
+      const got = Buffer.alloc(8);
+      expect(sock.recvNow(fds.a, got, 0, 8)).toBe(5);
+      expect(got.subarray(0, 5).toString()).toBe('after');
+      sock.close(fds.a);
+      sock.close(fds.b);
+    });
+  });
+});
+
+describe('when io_uring is refused, as by a container seccomp profile', () => {
+  it('should say so once, naming the call, and say what to do', () => {
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+    const { mkdtempSync, rmSync } = require('node:fs') as typeof import('node:fs');
+    const { tmpdir } = require('node:os') as typeof import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'ace-seccomp-'));
+    try {
+      const helper = join(dir, 'seccomp_no_uring');
+      const cc = spawnSync('cc', ['-O2', '-o', helper, join(__dirname, '..', 'support', 'seccomp_no_uring.c')], { encoding: 'utf8' });
+      // A C compiler is part of what the set-up needs (node-gyp), so it is here.
+      expect(cc.stderr).toBe('');
+      const script = `
+        const { Proactor } = require(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'framework', 'proactor', 'Proactor'))});
+        try { new Proactor(); console.log('created'); } catch (e) { console.log(e.kind + '|' + e.message); }`;
+      // The compiled framework: npm test builds it first.
+      const run = spawnSync(helper, [process.execPath, '-e', script], { encoding: 'utf8' });
+      const out = run.stdout.trim() || run.stderr;
+      expect(out).toMatch(/^backend-unavailable\|/);
+      expect(out.match(/io_uring_setup: /g)).toHaveLength(1);
+      expect(out).not.toMatch(/uring: uring:/);
+      expect(out).toMatch(/seccomp/);
+      expect(out).toMatch(/io_uring_disabled/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
