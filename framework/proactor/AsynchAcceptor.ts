@@ -1,4 +1,4 @@
-import { INVALID_HANDLE, type Handle } from '../common/Handle';
+import { INVALID_HANDLE } from '../common/Handle';
 import { type InetAddr } from '../common/InetAddr';
 import { MessageBlock } from '../common/MessageBlock';
 import { ProactorError } from '../common/ProactorError';
@@ -9,6 +9,7 @@ import { AsynchAccept } from './AsynchAccept';
 import { Handler } from './Handler';
 import { type Proactor } from './Proactor';
 import { type ServiceHandler } from './ServiceHandler';
+import { connectionAddress, handOffConnection } from './handOffConnection';
 import { type AsynchAcceptResult } from './results/AsynchAcceptResult';
 
 /** ACE_Asynch_Acceptor's open() parameters. */
@@ -65,6 +66,8 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
   private closing = false;
   private closed: Promise<void> | undefined;
   private backoffTimer = 0;
+  /** The listening address's family: that of the unspecified address a failed lookup passes. */
+  private family: 4 | 6 = 4;
 
   /** Listens on address and starts the initial accepts. */
   open(address: InetAddr, options: AsynchAcceptorOptions<H> = {}): void {
@@ -72,6 +75,7 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
     this.options = { ...this.options, ...options };
     const { backlog, reuseAddr, reusePort } = this.options;
     this.listener.open(address, { backlog, reuseAddr, reusePort });
+    this.family = address.family;
     this.handle(this.listener.handle());
     try {
       this.asynchAccept.open(this, this.listener.handle(), undefined, options.proactor);
@@ -136,6 +140,15 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
     return true;
   }
 
+  /**
+   * Hands the new connection to a handler (see handOffConnection): the
+   * accepted handle goes to the handler or is closed, whatever throws. With
+   * passAddresses or validateNewConnection, an address the kernel can no
+   * longer give (a peer that reset before this ran has no peer address) is
+   * logged with NODE_DEBUG=proactor and passed as the unspecified address
+   * (0.0.0.0:0 or [::]:0); the handler is still opened, and its first read
+   * reports the reset.
+   */
   override handleAccept(result: AsynchAcceptResult): void {
     try {
       if (result.success) this.admit(result);
@@ -152,36 +165,22 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
   private admit(result: AsynchAcceptResult): void {
     const handle = result.acceptHandle;
     const { passAddresses, validateNewConnection } = this.options;
-    let remote: InetAddr | undefined;
-    let local: InetAddr | undefined;
+    let addresses: { remote: InetAddr; local: InetAddr } | undefined;
     if (passAddresses || validateNewConnection) {
-      remote = result.remoteAddress();
-      local = SockStream.address(handle, 'local');
+      addresses = {
+        remote: connectionAddress(() => result.remoteAddress(), `AsynchAcceptor: the peer address of ${handle}`, this.family),
+        local: connectionAddress(() => SockStream.address(handle, 'local'), `AsynchAcceptor: the local address of ${handle}`, this.family),
+      };
     }
-    if (validateNewConnection && !this.validateConnection(result, remote!, local!)) {
-      this.closeQuietly(handle);
-      return;
-    }
-    let handler: H;
-    try {
-      handler = this.makeHandler();
-    } catch (e) {
-      this.closeQuietly(handle);
-      throw e;
-    }
-    handler.proactor(this.asynchAccept.proactor());
-    handler.handle(handle);
-    try {
-      if (passAddresses) handler.addresses(remote!, local!);
-      if (result.act !== undefined) handler.act(result.act);
-      handler.open(handle, result.messageBlock);
-    } catch (e) {
-      // A handler whose open() throws gives the connection up (as ACE's
-      // open() returning -1 does): the acceptor closes it, cancelling
-      // anything the handler had started on it.
-      this.closeQuietly(handle);
-      throw e;
-    }
+    handOffConnection({
+      proactor: this.asynchAccept.proactor(),
+      handle,
+      makeHandler: () => this.makeHandler(),
+      validate: validateNewConnection ? () => this.validateConnection(result, addresses!.remote, addresses!.local) : undefined,
+      addresses: passAddresses ? addresses : undefined,
+      act: result.act,
+      messageBlock: result.messageBlock,
+    });
   }
 
   private reissue(result: AsynchAcceptResult): void {
@@ -198,9 +197,5 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
   private rearm(act: unknown): void {
     if (this.multishot) this.asynchAccept.acceptMultishot(act);
     else this.accept(this.options.bytesToRead, act);
-  }
-
-  private closeQuietly(handle: Handle): void {
-    this.asynchAccept.proactor().closeHandle(handle).catch(() => undefined);
   }
 }

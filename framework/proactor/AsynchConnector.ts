@@ -7,6 +7,7 @@ import { AsynchConnect } from './AsynchConnect';
 import { Handler } from './Handler';
 import { type Proactor } from './Proactor';
 import { type ServiceHandler } from './ServiceHandler';
+import { closeConnection, connectionAddress, handOffConnection } from './handOffConnection';
 import { type AsynchConnectResult } from './results/AsynchConnectResult';
 
 /** ACE_Asynch_Connector's open() parameters. */
@@ -66,28 +67,34 @@ export class AsynchConnector<H extends ServiceHandler> extends Handler {
     return true;
   }
 
+  /**
+   * Hands a connection that succeeded to a handler (see handOffConnection):
+   * the socket goes to the handler or is closed, whatever throws, as
+   * AsynchAcceptor does. A local address that cannot be had is logged with
+   * NODE_DEBUG=proactor and passed as the unspecified one (0.0.0.0:0 or [::]:0).
+   */
   override handleConnect(result: AsynchConnectResult): void {
     const handle = result.connectHandle;
     const proactor = this.asynchConnect.proactor();
     const { passAddresses, validateNewConnection } = this.options;
-    const local = result.success && (passAddresses || validateNewConnection) ? SockStream.address(handle, 'local') : undefined;
-    let keep = result.success;
-    if (validateNewConnection) keep = this.validateConnection(result, result.remoteAddress, local) && keep;
-    if (!keep) {
-      proactor.closeHandle(handle).catch(() => undefined);
+    const remote = result.remoteAddress;
+    if (!result.success) {
+      try {
+        if (validateNewConnection) this.validateConnection(result, remote, undefined);
+      } finally {
+        closeConnection(proactor, handle);
+      }
       return;
     }
-    let handler: H;
-    try {
-      handler = this.makeHandler();
-    } catch (e) {
-      proactor.closeHandle(handle).catch(() => undefined);
-      throw e;
-    }
-    handler.proactor(proactor);
-    handler.handle(handle);
-    if (passAddresses) handler.addresses(result.remoteAddress, local!);
-    if (result.act !== undefined) handler.act(result.act);
-    handler.open(handle, new MessageBlock(0));
+    const local = passAddresses || validateNewConnection ? connectionAddress(() => SockStream.address(handle, 'local'), `AsynchConnector: the local address of ${handle}`, remote.family) : undefined;
+    handOffConnection({
+      proactor,
+      handle,
+      makeHandler: () => this.makeHandler(),
+      validate: validateNewConnection ? () => this.validateConnection(result, remote, local) : undefined,
+      addresses: passAddresses ? { remote, local: local! } : undefined,
+      act: result.act,
+      messageBlock: new MessageBlock(0),
+    });
   }
 }

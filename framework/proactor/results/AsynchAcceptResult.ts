@@ -1,12 +1,15 @@
 import { INVALID_HANDLE, type Handle } from '../../common/Handle';
 import { InetAddr } from '../../common/InetAddr';
 import { type MessageBlock } from '../../common/MessageBlock';
+import { ProactorError } from '../../common/ProactorError';
 import { SockStream } from '../../common/SockStream';
+import { Errno } from '../../common/errno';
 import { type NativeProactor } from '../../native/NativeBinding';
 import { loadNative } from '../../native/loadNative';
 import { type AsynchOperation } from '../AsynchOperation';
 import { AsynchResult } from '../AsynchResult';
 import { type Handler } from '../Handler';
+import { closeConnection } from '../handOffConnection';
 
 /**
  * ACE_Asynch_Accept::Result — a new connection. With bytesToRead > 0 the
@@ -69,7 +72,8 @@ export class AsynchAcceptResult extends AsynchResult {
         this.acceptHandle = res;
         if (this.bytesToRead > 0 && this.owner) {
           this.phase = 'read';
-          this.owner.restart(this);
+          const error = this.startRead(this.owner);
+          if (error !== 0) super.complete(-error, flags);
           return;
         }
       }
@@ -79,10 +83,27 @@ export class AsynchAcceptResult extends AsynchResult {
     if (res > 0) this.messageBlock.wrPtr(res);
     if (res < 0 && this.owner) {
       // The connection came but its first read failed: nobody will own it.
-      this.owner.proactor().closeHandle(this.acceptHandle).catch(() => undefined);
+      closeConnection(this.owner.proactor(), this.acceptHandle);
       this.acceptHandle = INVALID_HANDLE;
     }
     super.complete(res, flags);
+  }
+
+  /**
+   * Starts the read of the first bytes; returns 0, or the errno it could
+   * not start with (ECANCELED when the proactor is closing), having closed
+   * the connection: it completes as a failed accept.
+   */
+  private startRead(owner: AsynchOperation): number {
+    try {
+      owner.restart(this);
+      return 0;
+    } catch (e) {
+      closeConnection(owner.proactor(), this.acceptHandle);
+      this.acceptHandle = INVALID_HANDLE;
+      if (ProactorError.is(e, 'closed')) return Errno.ECANCELED;
+      return ProactorError.is(e) && e.errno !== undefined ? e.errno : Errno.EINVAL;
+    }
   }
 
   protected dispatch(): void {
