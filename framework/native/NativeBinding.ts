@@ -70,12 +70,8 @@ export interface NativeProactor {
   submit(): number;
   /** Copies finished operations into the completions array; returns the count. */
   reap(): number;
-  /**
-   * Submits, then waits up to ms (-1: no limit): 1 ready, 0 timed out,
-   * -errno. With yieldToNode the wait also ends when Node's loop has I/O
-   * ready or a timer due.
-   */
-  wait(ms: number, yieldToNode?: boolean): number;
+  /** Submits, then waits up to ms (-1: no limit): 1 ready, 0 timed out, -errno. */
+  wait(ms: number): number;
   /** Post-reactive dispatch: libuv watches the notification fd and calls onReady; unref: without keeping the process alive. */
   start(unref?: boolean): void;
   /** Holds the JS side strongly (operations in flight, or watched), or lets it be collected. */

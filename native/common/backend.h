@@ -54,10 +54,8 @@ class Backend {
   // Copies up to max finished operations into out; never blocks.
   virtual int Reap(Completion* out, int max) = 0;
   // Submits, then blocks up to timeout_ms (-1: no limit) until a completion
-  // is ready, or until also_fd (when >= 0) polls readable: another event
-  // loop's fd the caller must not starve. Returns 1 ready (a readable
-  // also_fd counts), 0 timed out or interrupted, -errno on error.
-  virtual int Wait(int timeout_ms, int also_fd) = 0;
+  // is ready. Returns 1 ready, 0 timed out or interrupted, -errno on error.
+  virtual int Wait(int timeout_ms) = 0;
 
   // The fd that polls readable while completions wait (post-reactive
   // dispatch), or -1 when the backend has none.

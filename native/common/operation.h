@@ -79,12 +79,10 @@ constexpr uint32_t kCompletionBufferShift = 16;
 
 // user_data values with the top bit set belong to the backend itself and
 // are never reported to the caller. A caller's token (slot | gen << 32,
-// gen below 2^30) never has it, nor the bit below it, which a backend may
-// use to mark the caller's operations of its own (kBackendTagBit).
+// gen below 2^30) never has it.
 constexpr uint64_t kInternalBit = uint64_t{1} << 63;
 constexpr uint64_t kInternalUserData = ~uint64_t{0};
 inline bool IsInternal(uint64_t user_data) { return user_data & kInternalBit; }
-constexpr uint64_t kBackendTagBit = uint64_t{1} << 62;
 
 }  // namespace ace
 

@@ -98,7 +98,11 @@ void ProactorBinding::OnEnvCleanup(void* self) {
 }
 
 void ProactorBinding::Teardown() {
-  if (watch_) watch_->Close();
+  if (watch_) {
+    watch_->Close();
+    // Nothing can wake a closed proactor: let the JS side be collected.
+    watch_->Hold(false);
+  }
   // The ring goes first: only then has the kernel let go of pinned memory.
   backend_.reset();
   pinned_.clear();
@@ -420,24 +424,9 @@ Napi::Value ProactorBinding::Reap(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), total);
 }
 
-// wait(ms, yieldToNode): with yieldToNode, the wait also ends when Node's
-// own loop has I/O ready or a timer due, so a call-through loop on this
-// thread never starves Node's callbacks.
 Napi::Value ProactorBinding::Wait(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Backend* b = Live(env);
-  int ms = info[0].As<Napi::Number>().Int32Value();
-  int also_fd = -1;
-  uv_loop_t* loop = nullptr;
-  if (info.Length() > 1 && info[1].ToBoolean() &&
-      napi_get_uv_event_loop(env, &loop) == napi_ok && loop) {
-    // A loop with nothing referenced reports 0 ("do not block"), which
-    // would make this wait spin: only a live loop's next timer bounds it.
-    const int due = uv_loop_alive(loop) ? uv_backend_timeout(loop) : -1;
-    if (due >= 0 && (ms < 0 || due < ms)) ms = due;
-    also_fd = uv_backend_fd(loop);
-  }
-  return Napi::Number::New(env, b->Wait(ms, also_fd));
+  const int ms = info[0].As<Napi::Number>().Int32Value();
+  return Napi::Number::New(info.Env(), Live(info.Env())->Wait(ms));
 }
 
 // start(unref): libuv watches the notification fd; with unref the watch

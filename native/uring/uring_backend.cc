@@ -67,16 +67,6 @@ bool IsStreamVerb(OpCode op) {
 // The user_data of the internal CQE that says registered-file slot is free.
 uint64_t FixedCloseToken(uint32_t slot) { return kInternalBit | slot; }
 
-// The user_data of the internal poll that ends a Wait() when fd is
-// readable; distinct from every FixedCloseToken (slots are below 2^32).
-constexpr uint64_t kWaitWatchBase = kInternalBit | (uint64_t{1} << 40);
-uint64_t WaitWatchToken(int fd) {
-  return kWaitWatchBase | static_cast<uint32_t>(fd);
-}
-bool IsWaitWatchToken(uint64_t user_data) {
-  return (user_data & ~uint64_t{0xffffffff}) == kWaitWatchBase;
-}
-
 // The CQE flags the caller sees.
 uint32_t CompletionFlags(uint32_t cqe_flags) {
   uint32_t f = 0;
@@ -230,6 +220,29 @@ UringBackend::~UringBackend() {
   if (ring_fd_ >= 0) close(ring_fd_);
 }
 
+bool UringBackend::FillQuiesceCancels() {
+  if (!legacy_cancel_) {
+    if (!quiesce_cancelled_ && SqSpace() > 0) {
+      io_uring_sqe* sqe = NextSqe();
+      sqe->opcode = IORING_OP_ASYNC_CANCEL;
+      sqe->fd = -1;
+      sqe->cancel_flags = IORING_ASYNC_CANCEL_ANY;
+      sqe->user_data = kInternalUserData;
+      quiesce_cancelled_ = true;
+    }
+    return quiesce_cancelled_;
+  }
+  while (!quiesce_pending_.empty() && SqSpace() > 0) {
+    io_uring_sqe* sqe = NextSqe();
+    sqe->opcode = IORING_OP_ASYNC_CANCEL;
+    sqe->fd = -1;
+    sqe->addr = quiesce_pending_.back();
+    sqe->user_data = kInternalUserData;
+    quiesce_pending_.pop_back();
+  }
+  return quiesce_pending_.empty();
+}
+
 void UringBackend::Quiesce() {
   // The kernel may still point into caller memory, which the caller frees
   // once this returns: cancel everything, then reap until nothing the
@@ -240,49 +253,37 @@ void UringBackend::Quiesce() {
     if (IsInternal(op.user_data)) continue;
     --inflight_;
     tracked_.erase(op.user_data);
+    zero_copy_.erase(op.user_data);
   }
   backlog_.clear();  // never reached the kernel
   failing_submits_ = 0;
-  // What waits in the SQ goes in first; that also makes room for cancels.
-  Submit();
-  if (inflight_ > awaiting_notif_) {
-    if (!legacy_cancel_) {
-      if (SqSpace() == 0) Submit();
-      if (SqSpace() > 0) {
-        io_uring_sqe* sqe = NextSqe();
-        sqe->opcode = IORING_OP_ASYNC_CANCEL;
-        sqe->fd = -1;
-        sqe->cancel_flags = IORING_ASYNC_CANCEL_ANY;
-        sqe->user_data = kInternalUserData;
-      }
-    } else {
-      for (const auto& [user_data, fd] : tracked_) {
-        if (SqSpace() == 0) Submit();
-        if (SqSpace() == 0) break;
-        io_uring_sqe* sqe = NextSqe();
-        sqe->opcode = IORING_OP_ASYNC_CANCEL;
-        sqe->fd = -1;
-        sqe->addr = user_data;
-        sqe->user_data = kInternalUserData;
-      }
-    }
-    Submit();
-  }
-  // A zero-copy send waiting only for its notification is left: the kernel
-  // holds its pages pinned and reads them; it never writes caller memory.
+  for (const auto& entry : tracked_) quiesce_pending_.push_back(entry.first);
   using Clock = std::chrono::steady_clock;
-  auto warn_at = Clock::now() + std::chrono::seconds(2);
+  const auto start = Clock::now();
+  auto warn_at = start + std::chrono::seconds(2);
   Completion sink[64];
-  while (inflight_ > awaiting_notif_) {
-    const int r = Wait(100, -1);
+  // What waits in the SQ goes in first; that also makes room for the
+  // cancels, which go in as room allows.
+  bool cancels_in = false;
+  for (;;) {
+    if (inflight_ == 0) return;
+    if (!cancels_in) cancels_in = FillQuiesceCancels();
+    const int r = Wait(100);
     if (r < 0 && r != -EAGAIN && r != -EBUSY) {
       std::fprintf(stderr,
                    "ace-proactor: io_uring teardown: wait failed (%s) with "
                    "%zu operations in flight\n",
                    std::strerror(-r), inflight_);
-      break;
+      return;
     }
     while (Reap(sink, 64) > 0) {
+    }
+    // Zero-copy sends that only wait for their notification hold no memory
+    // the kernel writes; their pages are pinned and only read. They are
+    // given a moment (a peer that closes or reads frees them), no more.
+    if (cancels_in && inflight_ <= awaiting_notif_ &&
+        Clock::now() - start >= std::chrono::seconds(1)) {
+      return;
     }
     if (inflight_ > awaiting_notif_ && Clock::now() >= warn_at) {
       std::fprintf(stderr,
@@ -417,9 +418,6 @@ void UringBackend::Fill(const Operation& op) {
       sqe->addr = reinterpret_cast<uint64_t>(op.addr);
       sqe->len = op.len;
       sqe->msg_flags = op.msg_flags | MSG_NOSIGNAL;
-      // Marked, so that Reap() can count the sends that wait only for
-      // their notification (see Quiesce).
-      if (op.code == OpCode::kSendZc) sqe->user_data |= kBackendTagBit;
       break;
     case OpCode::kRecvMulti:
       // No buffer yet: the kernel picks one from the ring per completion.
@@ -520,16 +518,6 @@ void UringBackend::FillClose(const Operation& op) {
   close_sqe->user_data = op.user_data;
 }
 
-void UringBackend::WatchForWait(int fd) {
-  if (wait_watch_fd_ == fd || SqSpace() == 0) return;
-  io_uring_sqe* sqe = NextSqe();
-  sqe->opcode = IORING_OP_POLL_ADD;
-  sqe->fd = fd;
-  sqe->poll32_events = POLLIN;
-  sqe->user_data = WaitWatchToken(fd);
-  wait_watch_fd_ = fd;
-}
-
 int UringBackend::Prepare(const Operation& op) {
   if (!Supports(op.code)) return -EOPNOTSUPP;
   if ((op.code == OpCode::kReadFixed || op.code == OpCode::kWriteFixed) &&
@@ -542,6 +530,9 @@ int UringBackend::Prepare(const Operation& op) {
   if (!IsInternal(op.user_data)) {
     ++inflight_;
     if (legacy_cancel_ && op.code != OpCode::kClose) tracked_.emplace(op.user_data, op.fd);
+    // Known apart so that Reap() can count the sends that wait only for
+    // their notification (see Quiesce).
+    if (op.code == OpCode::kSendZc) zero_copy_.insert(op.user_data);
   }
   // Order is kept: once anything waits, everything after it waits too.
   if (!backlog_.empty() || SqSpace() < SqesFor(op)) {
@@ -611,23 +602,20 @@ int UringBackend::Reap(Completion* out, int max) {
       const io_uring_cqe& cqe = cqes_[head & cq_mask_];
       ++head;
       if (IsInternal(cqe.user_data)) {
-        if (IsWaitWatchToken(cqe.user_data)) {
-          if (static_cast<uint32_t>(cqe.user_data) == static_cast<uint32_t>(wait_watch_fd_)) {
-            wait_watch_fd_ = -1;
-          }
-        } else if (cqe.user_data != kInternalUserData) {
+        if (cqe.user_data != kInternalUserData) {
           free_fixed_.push_back(static_cast<uint32_t>(cqe.user_data));
         }
         continue;
       }
-      const uint64_t user_data = cqe.user_data & ~kBackendTagBit;
-      if (cqe.user_data & kBackendTagBit) {
+      const uint64_t user_data = cqe.user_data;
+      if (!zero_copy_.empty() && zero_copy_.count(user_data)) {
         // A zero-copy send: its first completion promises a notification.
         if (cqe.flags & IORING_CQE_F_NOTIF) {
           --awaiting_notif_;
         } else if (cqe.flags & IORING_CQE_F_MORE) {
           ++awaiting_notif_;
         }
+        if (!(cqe.flags & IORING_CQE_F_MORE)) zero_copy_.erase(user_data);
       }
       if (!(cqe.flags & IORING_CQE_F_MORE)) {
         --inflight_;
@@ -647,11 +635,7 @@ int UringBackend::Reap(Completion* out, int max) {
   }
 }
 
-int UringBackend::Wait(int timeout_ms, int also_fd) {
-  if (also_fd >= 0 && wait_watch_fd_ != also_fd) {
-    if (SqSpace() == 0) Submit();
-    WatchForWait(also_fd);
-  }
+int UringBackend::Wait(int timeout_ms) {
   int r = Submit();
   // A kernel short of memory or CQ room: the wait below reaps what frees it.
   if (r < 0 && r != -EAGAIN && r != -EBUSY) return r;
@@ -664,9 +648,8 @@ int UringBackend::Wait(int timeout_ms, int also_fd) {
   }
   if (timeout_ms > 0 && !(params_.features & IORING_FEAT_EXT_ARG)) {
     // Kernels before 5.11 cannot time a wait: poll the eventfd instead.
-    pollfd p[2] = {{event_fd_, POLLIN, 0}, {also_fd, POLLIN, 0}};
-    r = poll(p, also_fd >= 0 ? 2 : 1, timeout_ms);
-    if (r > 0 && (p[1].revents & POLLIN) && also_fd >= 0) return 1;
+    pollfd p{event_fd_, POLLIN, 0};
+    r = poll(&p, 1, timeout_ms);
     if (r < 0) return errno == EINTR ? 0 : -errno;
     return *cq_head_ != LoadAcquire(cq_tail_) ? 1 : 0;
   }

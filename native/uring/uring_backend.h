@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/backend.h"
@@ -30,7 +31,7 @@ class UringBackend final : public Backend {
   int Prepare(const Operation& op) override;
   int Submit() override;
   int Reap(Completion* out, int max) override;
-  int Wait(int timeout_ms, int also_fd) override;
+  int Wait(int timeout_ms) override;
   int NotifyFd() const override { return event_fd_; }
   void ClearNotify() override;
   size_t Backlog() const override { return backlog_.size(); }
@@ -84,8 +85,9 @@ class UringBackend final : public Backend {
   // and the hard-linked cancel SQEs for them.
   unsigned LegacyCancelCount(int fd) const;
   void FillLegacyCancels(int fd);
-  // Arms the internal poll on fd that ends a Wait() when fd is readable.
-  void WatchForWait(int fd);
+  // Puts in the SQ what cancels everything still in flight, as far as
+  // there is room; true once all of it is in.
+  bool FillQuiesceCancels();
   // Cancels everything in flight and reaps until the kernel holds no
   // caller memory it may still write (the destructor's first half).
   void Quiesce();
@@ -132,8 +134,12 @@ class UringBackend final : public Backend {
   // operations are tracked here (user_data -> fd) and cancelled one by one
   bool legacy_cancel_ = false;
   std::unordered_map<uint64_t, int32_t> tracked_;
-  // the fd the internal Wait() poll is armed on, or -1
-  int wait_watch_fd_ = -1;
+  // zero-copy sends in flight, whose completions Reap() counts above
+  std::unordered_set<uint64_t> zero_copy_;
+  // Quiesce(): whether the cancel-all is in, or how many tracked
+  // operations have had their cancel (legacy cancel)
+  bool quiesce_cancelled_ = false;
+  std::vector<uint64_t> quiesce_pending_;
   // test hook: Submit() calls left to fail, and with what
   int failing_submits_ = 0;
   int submit_fault_ = 0;
