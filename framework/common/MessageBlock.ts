@@ -1,3 +1,5 @@
+import { ProactorError } from './ProactorError';
+
 /** A pool or ring that lends message blocks and takes them back. */
 export interface MessageBlockOwner {
   /** Takes mb back; throws if mb is not out on loan from this owner. */
@@ -29,6 +31,10 @@ export class MessageBlock {
   registeredWith: object | null = null;
   private rd = 0;
   private wr = 0;
+  /** The kernel may still read the storage (a zero-copy send dispatched at close()). */
+  private kernelReads = false;
+  /** release() was called while the kernel read: done when it lets go. */
+  private releaseOnLetGo = false;
 
   /** A block of `size` zeroed bytes, or one over an existing buffer (nothing copied, empty). */
   constructor(sizeOrBuffer: number | Buffer) {
@@ -88,6 +94,7 @@ export class MessageBlock {
 
   /** Copies data in at wrPtr and advances it; throws if it does not fit. */
   copy(data: string | Uint8Array): void {
+    this.checkWritable('copy');
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     if (bytes.length > this.space()) {
       throw new RangeError(`MessageBlock.copy: ${bytes.length} bytes do not fit in ${this.space()}`);
@@ -107,6 +114,33 @@ export class MessageBlock {
    */
   release(): void {
     this.reset();
+    if (this.kernelReads) {
+      this.releaseOnLetGo = this.owner !== null;
+      return;
+    }
+    this.owner?.release(this);
+  }
+
+  /**
+   * Whether the kernel may still read the storage: a zero-copy write whose
+   * handler close() has told, before the kernel's notification. Until it
+   * lets go, copy() and crunch() throw and release() waits; write nothing
+   * into `buffer` directly either.
+   */
+  isHeldByKernel(): boolean {
+    return this.kernelReads;
+  }
+
+  /** @internal A zero-copy send still reads the storage. */
+  holdForKernel(): void {
+    this.kernelReads = true;
+  }
+
+  /** @internal The kernel no longer reads the storage; a release() asked for meanwhile happens now. */
+  letGoFromKernel(): void {
+    this.kernelReads = false;
+    if (!this.releaseOnLetGo) return;
+    this.releaseOnLetGo = false;
     this.owner?.release(this);
   }
 
@@ -124,6 +158,7 @@ export class MessageBlock {
   /** Moves the readable bytes to the front, making room after them. */
   crunch(): void {
     if (this.rd === 0) return;
+    this.checkWritable('crunch');
     this.buffer.copyWithin(0, this.rd, this.wr);
     this.wr -= this.rd;
     this.rd = 0;
@@ -141,6 +176,12 @@ export class MessageBlock {
     let n = 0;
     for (let mb: MessageBlock | null = this; mb; mb = mb.cont) n += mb.space();
     return n;
+  }
+
+  private checkWritable(what: string): void {
+    if (this.kernelReads) {
+      throw new ProactorError('invalid-argument', `MessageBlock.${what}: the kernel still sends from this block (a zero-copy write); wait for it to let go`);
+    }
   }
 
   private moved(at: number, n: number, limit: number, what: string): number {

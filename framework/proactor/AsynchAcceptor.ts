@@ -123,7 +123,14 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
     if (this.listener.handle() === INVALID_HANDLE) return Promise.resolve();
     this.closing = true;
     if (this.backoffTimer) this.proactor()?.cancelTimer(this.backoffTimer);
-    this.closed = this.asynchAccept.proactor().closeHandle(this.listener.handle());
+    const proactor = this.asynchAccept.proactor();
+    if (proactor.implementation().isClosed()) {
+      // Its accepts ended with the proactor; only the socket is left.
+      this.listener.close();
+      this.closed = Promise.resolve();
+    } else {
+      this.closed = proactor.closeHandle(this.listener.handle());
+    }
     return this.closed;
   }
 

@@ -38,6 +38,8 @@ export abstract class AsynchResult {
   gen = 0;
   /** @internal which open() of its operation this result was started under */
   openEpoch = 0;
+  /** @internal its handler is running (a completion for it then waits until it returns) */
+  inHandler = false;
 
   constructor(
     private handler_: Handler | null,

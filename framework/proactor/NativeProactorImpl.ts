@@ -44,6 +44,10 @@ export class NativeProactorImpl extends ProactorImpl {
   private closed = false;
   /** Operations started while closing: they complete with ECANCELED, never reaching the kernel. */
   private stillborn: AsynchResult[] = [];
+  /** The call-through loop's idle wait (whenReady), settled by the next wake. */
+  private readyWaiter: (() => void) | undefined;
+  /** Completions of results whose handler is running (close() from inside it): delivered when it returns. */
+  private deferred: [AsynchResult, number, number][] = [];
   private pool: RegisteredBufferPool | undefined;
   private readonly rings: BufferRing[] = [];
   private readonly zeroCopyThreshold_: number;
@@ -202,15 +206,15 @@ export class NativeProactorImpl extends ProactorImpl {
     return n;
   }
 
-  handleEvents(timeoutMs: number, yieldToNode = false): number {
+  handleEvents(timeoutMs: number): number {
     if (this.dispatching) {
       throw new ProactorError('reentrant', 'handleEvents() was called from inside a completion handler');
     }
     if (this.closed) throw new ProactorError('closed', 'handleEvents() on a closed proactor');
-    const ready = this.native.wait(timeoutMs, yieldToNode);
+    const ready = this.native.wait(timeoutMs);
     if (ready < 0) {
       if (ready === -Errno.EINTR) return 0;
-      this.errorHook(ProactorError.fromErrno(ready, `${this.name} wait`), undefined);
+      this.report(ProactorError.fromErrno(ready, `${this.name} wait`), undefined);
       return -1;
     }
     const dispatched = ready === 0 ? 0 : this.drain();
@@ -231,9 +235,27 @@ export class NativeProactorImpl extends ProactorImpl {
     }
   }
 
+  whenReady(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.readyWaiter = resolve;
+      if (!this.held) this.hold(true);
+      this.native.start();
+    });
+  }
+
   wakeup(): void {
     if (this.closed || this.closing) return;
-    this.native.nop(-1 >>> 0, 0);
+    if (this.readyWaiter) this.settleReadyWaiter();
+    else this.native.nop(-1 >>> 0, 0);
+  }
+
+  private settleReadyWaiter(): void {
+    const resolve = this.readyWaiter;
+    if (!resolve) return;
+    this.readyWaiter = undefined;
+    if (!this.watching && !this.closed) this.native.stop();
+    resolve();
   }
 
   /**
@@ -247,7 +269,6 @@ export class NativeProactorImpl extends ProactorImpl {
     const outer = this.dispatching;
     this.dispatching = true;
     try {
-      this.cancelWaiters(() => true);
       for (const result of this.table.snapshot()) {
         if (result.awaitsNotification()) this.settleEarly(result);
         else if (!this.stillborn.includes(result)) this.native.cancel(result.slot, result.gen);
@@ -255,7 +276,10 @@ export class NativeProactorImpl extends ProactorImpl {
       this.submit();
       this.dispatchRest();
       let warnAt = Date.now() + CLOSE_WARN_MS;
-      while (this.stillborn.length > 0 || this.table.size > this.lingering()) {
+      for (;;) {
+        // Reads parked for a ring buffer (a handler may park one at any
+        // point) restart as cancellations: stillborn, dispatched here.
+        this.cancelWaiters(() => true);
         this.dispatchStillborn();
         const n = this.native.reap();
         if (n > 0) {
@@ -263,7 +287,8 @@ export class NativeProactorImpl extends ProactorImpl {
           this.submit();
           continue;
         }
-        if (this.stillborn.length > 0 || this.table.size <= this.lingering()) continue;
+        if (this.stillborn.length > 0) continue;
+        if (this.table.size <= this.lingering()) break;
         this.native.wait(100);
         if (Date.now() >= warnAt) {
           process.stderr.write(`ace-proactor: close() waits for ${this.table.size - this.lingering()} operations the kernel has not given back\n`);
@@ -275,6 +300,7 @@ export class NativeProactorImpl extends ProactorImpl {
     }
     this.closed = true;
     this.watching = false;
+    this.settleReadyWaiter();
     if (this.table.size > 0) {
       // Zero-copy sends whose handlers have been told: their blocks stay
       // referenced until the kernel's notifications, reaped by a watch
@@ -302,10 +328,13 @@ export class NativeProactorImpl extends ProactorImpl {
 
   /** A zero-copy send's handler hears at close() what was sent; its block stays held until the notification. */
   private settleEarly(result: AsynchResult): void {
+    result.inHandler = true;
     try {
       result.settleEarly();
     } catch (e) {
-      this.errorHook(e, result);
+      this.report(e, result);
+    } finally {
+      result.inHandler = false;
     }
   }
 
@@ -313,18 +342,17 @@ export class NativeProactorImpl extends ProactorImpl {
     while (this.stillborn.length > 0) {
       const result = this.stillborn.shift()!;
       if (this.table.take(result.slot, result.gen) === undefined) continue;
-      try {
-        result.complete(-Errno.ECANCELED, 0);
-      } catch (e) {
-        this.errorHook(e, result);
-      }
+      if (result.inHandler) this.deferred.push([result, -Errno.ECANCELED, 0]);
+      else this.complete(result, -Errno.ECANCELED, 0);
     }
   }
 
-  /** libuv saw the notification fd readable (post-reactive). */
+  /** libuv saw the notification fd readable (post-reactive, or the call-through loop's idle wait). */
   private readonly onReady = (status: number): void => {
     if (this.closed) return this.reapAfterClose();
-    if (status < 0) this.errorHook(ProactorError.fromErrno(status, `${this.name} poll`), undefined);
+    if (status < 0) this.report(ProactorError.fromErrno(status, `${this.name} poll`), undefined);
+    if (this.readyWaiter) return this.settleReadyWaiter();
+    if (!this.watching) return;
     this.drain();
     this.releaseIfIdle();
   };
@@ -336,7 +364,12 @@ export class NativeProactorImpl extends ProactorImpl {
       for (let i = 0; i < n; i++) {
         const q = i << 2;
         if (cq[q + 3] & CompletionFlag.MORE) continue;
-        this.table.take(cq[q], cq[q + 1])?.complete(cq[q + 2], cq[q + 3]);
+        const result = this.table.take(cq[q], cq[q + 1]);
+        try {
+          result?.complete(cq[q + 2], cq[q + 3]);
+        } catch (e) {
+          this.report(e, result);
+        }
       }
     }
     if (this.table.size === 0) this.destroyNative();
@@ -385,20 +418,50 @@ export class NativeProactorImpl extends ProactorImpl {
         if (cq[q] !== -1) debug(`${this.name}: completion for unknown slot ${cq[q]}/${cq[q + 1]} (res ${cq[q + 2]})`);
         continue;
       }
-      try {
-        result.complete(cq[q + 2], cq[q + 3]);
-        if (this.closing && result.awaitsNotification()) result.settleEarly();
-      } catch (e) {
-        this.errorHook(e, result);
+      if (result.inHandler) {
+        // close() from inside this result's own handler (a multishot
+        // operation's next completion): the handler hears it once it returns.
+        this.deferred.push([result, cq[q + 2], cq[q + 3]]);
+        continue;
       }
-      // Done with, unless it went back in flight or more completions follow.
-      if (result.slot < 0 && !result.more && !this.closed) result.owner?.recycle(result);
+      this.complete(result, cq[q + 2], cq[q + 3]);
+    }
+  }
+
+  /** Calls result's handler with one completion, then anything deferred for it meanwhile. */
+  private complete(result: AsynchResult, res: number, flags: number): void {
+    result.inHandler = true;
+    try {
+      result.complete(res, flags);
+      if (this.closing && result.awaitsNotification()) result.settleEarly();
+    } catch (e) {
+      this.report(e, result);
+    } finally {
+      result.inHandler = false;
+    }
+    if (this.deferred.length > 0) {
+      const i = this.deferred.findIndex(([r]) => r === result);
+      if (i >= 0) {
+        const [, dres, dflags] = this.deferred.splice(i, 1)[0];
+        return this.complete(result, dres, dflags);
+      }
+    }
+    // Done with, unless it went back in flight or more completions follow.
+    if (result.slot < 0 && !result.more && !this.closed) result.owner?.recycle(result);
+  }
+
+  /** Hands e to the error hook; a hook that throws is reported on stderr, and dispatch goes on. */
+  private report(e: unknown, result: AsynchResult | undefined): void {
+    try {
+      this.errorHook(e, result);
+    } catch (hookError) {
+      process.stderr.write(`ace-proactor: the error hook threw: ${hookError instanceof Error && hookError.stack ? hookError.stack : String(hookError)}\n`);
     }
   }
 
   /** Lets the native side drop its strong hold when nothing needs this object to stay. */
   private releaseIfIdle(): void {
-    if (this.held && !this.watching && this.table.size === 0 && !this.closed) this.hold(false);
+    if (this.held && !this.watching && !this.readyWaiter && this.table.size === 0 && !this.closed) this.hold(false);
   }
 
   private hold(strong: boolean): void {
@@ -412,7 +475,7 @@ export class NativeProactorImpl extends ProactorImpl {
     // The kernel took part (short of memory or CQ room): the rest waits in
     // the ring; try again shortly, whether or not a completion comes.
     if (rc === -Errno.EAGAIN || rc === -Errno.EBUSY) this.queueRetry();
-    else this.errorHook(ProactorError.fromErrno(rc, `${this.name} submit`), undefined);
+    else this.report(ProactorError.fromErrno(rc, `${this.name} submit`), undefined);
   }
 
   private queueRetry(): void {

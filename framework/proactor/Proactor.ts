@@ -10,6 +10,9 @@ import { ProactorTimers } from './ProactorTimers';
 import { type RegisteredBufferPool } from './RegisteredBufferPool';
 import { AsynchWakeupResult } from './results/AsynchWakeupResult';
 
+/** How long a busy call-through loop dispatches before Node's loop gets a turn. */
+const CALL_THROUGH_TURN_MS = 10;
+
 /**
  * ACE_Proactor — POSA2 Proactor (Completion Dispatcher). It takes the
  * completions of asynchronous operations from the kernel and calls each
@@ -71,11 +74,12 @@ export class Proactor {
   /**
    * Dispatches completions until proactorEndEventLoop(); the Promise settles
    * then. 'post-reactive' (default): Node's loop wakes the proactor when
-   * completions are ready. 'call-through': this thread waits in the kernel
-   * and dispatches; the wait also ends when Node's own loop has I/O ready
-   * or a timer due, so Node's callbacks and Promise continuations run
-   * between batches. Called again while running, it returns the same
-   * Promise; asking for the other strategy then throws.
+   * completions are ready. 'call-through': this thread takes completions
+   * from the kernel itself, batch after batch, for as long as there are
+   * any (Promise continuations run between batches, Node's timers and I/O
+   * at least every 10 ms); when there are none, Node's loop waits for the
+   * next, and for its own work alike. Called again while running, it
+   * returns the same Promise; asking for the other strategy then throws.
    */
   proactorRunEventLoop(strategy: DispatchStrategy = 'post-reactive'): Promise<void> {
     if (strategy !== 'post-reactive' && strategy !== 'call-through') {
@@ -101,20 +105,21 @@ export class Proactor {
   }
 
   private async runCallThrough(): Promise<void> {
+    let turnedAt = performance.now();
     try {
       while (!this.endRequested && !this.impl.isClosed()) {
         if (this.impl.handleEvents(0) > 0) {
-          await undefined;
-          continue;
+          // Busy: dispatch on, letting Node's loop turn now and then.
+          if (performance.now() - turnedAt < CALL_THROUGH_TURN_MS) {
+            await undefined;
+            continue;
+          }
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        } else {
+          // Idle: Node's loop waits, for the ring and its own work alike.
+          await this.impl.whenReady();
         }
-        // Nothing ready: let Node's loop turn once (its timers, I/O and
-        // Promise continuations; one may start an operation or end the
-        // loop), then wait in the kernel until a completion or Node's next
-        // piece of work, whichever comes first.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (this.endRequested || this.impl.isClosed()) break;
-        if (this.impl.handleEvents(-1, true) < 0) break;
-        await undefined;
+        turnedAt = performance.now();
       }
     } finally {
       this.finishRun();
@@ -126,7 +131,7 @@ export class Proactor {
     this.endRequested = true;
     const running = this.running;
     if (running?.strategy === 'post-reactive') this.finishRun();
-    // A call-through loop sees the request when its wait returns: make it return.
+    // A call-through loop sees the request when its wait ends: end it.
     else if (running) this.impl.wakeup();
   }
 

@@ -29,12 +29,15 @@ export abstract class ProactorImpl {
   /** Cancels every result in flight that owner started; returns how many. */
   abstract cancelOwnedBy(owner: AsynchOperation): number;
 
+  /** Call-through dispatch: 1 dispatched, 0 timed out, -1 error. */
+  abstract handleEvents(timeoutMs: number): number;
   /**
-   * Call-through dispatch: 1 dispatched, 0 timed out, -1 error. With
-   * yieldToNode the wait ends early when Node's own loop has work.
+   * Settles at the next sign that completions may be ready, with Node's
+   * loop doing the waiting (so its timers and I/O go on meanwhile); the
+   * call-through loop's idle wait.
    */
-  abstract handleEvents(timeoutMs: number, yieldToNode?: boolean): number;
-  /** Makes a wait in handleEvents return now (ACE posts a wakeup completion). */
+  abstract whenReady(): Promise<void>;
+  /** Makes a wait in handleEvents or whenReady end now (ACE posts a wakeup completion). */
   abstract wakeup(): void;
   /** Post-reactive dispatch: let Node's loop wake us for completions. */
   abstract watch(on: boolean): void;

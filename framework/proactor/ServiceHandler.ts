@@ -15,7 +15,7 @@ import { Handler } from './Handler';
  * }
  */
 export class ServiceHandler extends Handler {
-  /** The connection is ready: start its operations here. If this throws, the acceptor closes the handle. */
+  /** The connection is ready: start its operations here. If this throws, the acceptor or connector that made the handler closes the handle. */
   open(_handle: Handle, _messageBlock: MessageBlock): void {}
   /** The peer's and our own addresses. */
   addresses(_remote: InetAddr, _local: InetAddr): void {}

@@ -334,4 +334,16 @@ describe.each(backends)('a connector service handler whose hook throws, on %s', 
     expect(openFds()).toBe(before);
     expect(eof).toBe(true);
   });
+
+  it('should close its listening socket when closed after its proactor', async () => {
+    const before = openFds();
+    const proactor = new Proactor({ backend: backends[0] });
+    const acceptor = new AsynchAcceptor<Probe>();
+    const withRing = openFds();
+    acceptor.open(new InetAddr(0, '127.0.0.1'), { makeHandler: () => new Probe(), proactor });
+    expect(openFds()).toBe(withRing + 1);
+    await proactor.close();
+    await acceptor.close();
+    expect(openFds()).toBe(before);
+  });
 });

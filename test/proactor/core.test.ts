@@ -8,6 +8,7 @@ import { Handler } from '../../framework/proactor/Handler';
 import { type NativeProactorImpl } from '../../framework/proactor/NativeProactorImpl';
 import { Proactor } from '../../framework/proactor/Proactor';
 import { type DispatchStrategy } from '../../framework/proactor/ProactorOptions';
+import { type AsynchReadMultishotResult } from '../../framework/proactor/results/AsynchReadMultishotResult';
 import { type AsynchReadStreamResult } from '../../framework/proactor/results/AsynchReadStreamResult';
 import { type AsynchWriteStreamResult } from '../../framework/proactor/results/AsynchWriteStreamResult';
 import { backends } from '../support/backends';
@@ -161,6 +162,23 @@ describe.each(backends)('the %s proactor core', (backend) => {
       expect(fds()).toBeGreaterThanOrEqual(before + 20);
       await settle();
       expect(fds()).toBe(before);
+
+      // Closed ones too, closed with operations in flight or a loop running.
+      const closed: WeakRef<Proactor>[] = [];
+      await (async () => {
+        for (let i = 0; i < 5; i++) {
+          const p = new Proactor({ backend });
+          const [x, y] = socketPair();
+          streams(new Reads(), x, p).rs.read(new MessageBlock(8), 8);
+          void p.proactorRunEventLoop();
+          await p.close();
+          sock.close(x);
+          sock.close(y);
+          closed.push(new WeakRef(p));
+        }
+      })();
+      await settle();
+      expect(closed.filter((r) => r.deref() !== undefined)).toHaveLength(0);
 
       // With a read in flight it stays alive, and finishes the read when run.
       const [a, peer] = socketPair();
@@ -336,6 +354,9 @@ describe.each(backends)('the %s proactor core', (backend) => {
       expect(writes[0].success).toBe(true);
       const sent = writes[0].bytesTransferred;
       expect(sent).toBeGreaterThan(0);
+      // The handler is told, but the block says the kernel still reads it.
+      expect(mb.isHeldByKernel()).toBe(true);
+      expect(() => mb.copy('x')).toThrow(/zero-copy/);
       // The ring, and the block with it, stay until the peer reads.
       expect(fds()).toBe(base + ringFds + 2);
       const got = Buffer.alloc(sent);
@@ -347,6 +368,9 @@ describe.each(backends)('the %s proactor core', (backend) => {
         else await sleep(2);
       }
       expect(got.equals(payload.subarray(0, sent))).toBe(true);
+      const letGoBy = Date.now() + 3000;
+      while (mb.isHeldByKernel() && Date.now() < letGoBy) await sleep(5);
+      expect(mb.isHeldByKernel()).toBe(false);
       sock.close(server);
       sock.close(client);
       const deadline = Date.now() + 3000;
@@ -375,6 +399,177 @@ describe.each(backends)('the %s proactor core', (backend) => {
       await proactor.close();
       expect(rec.seen.length).toBe(23);
       expect(rec.seen.slice(2).every((s) => s.errorCode === 'ECANCELED')).toBe(true);
+    });
+  });
+
+  describe('when a zero-copy send waits in the kernel for a peer that does not read', () => {
+    it('should be cancelled by its own cancel()', async () => {
+      const proactor = new Proactor({ backend, zeroCopySendThreshold: 64 * 1024 });
+      try {
+        if (!proactor.implementation().supports('sendZc')) return; // no SEND_ZC on this kernel
+        const { server, client } = await tcpPair(proactor);
+        toClose.push(server, client);
+        const writes: AsynchWriteStreamResult[] = [];
+        const w = new (class extends Handler {
+          override handleWriteStream(r: AsynchWriteStreamResult) {
+            writes.push(r);
+          }
+        })(proactor);
+        const { ws } = streams(w, server, proactor);
+        const big = MessageBlock.from(Buffer.alloc(32 * 1024 * 1024, 1));
+        ws.write(big, big.length());
+        for (let i = 0; i < 5; i++) proactor.handleEvents(10);
+        expect(writes).toHaveLength(0);
+        expect(ws.cancel()).toBe(1);
+        for (let i = 0; i < 5; i++) proactor.handleEvents(10);
+        // Cancelled: what the peer now reads is all the send ever sends, and
+        // the handler hears once the kernel lets go of the block.
+        const chunk = Buffer.alloc(1 << 20);
+        let got = 0;
+        for (let idle = 0; idle < 50 && writes.length === 0; ) {
+          const n = sock.recvNow(client, chunk, 0, chunk.length);
+          if (n > 0) got += n;
+          else idle++;
+          proactor.handleEvents(2);
+        }
+        await dispatchUntil(proactor, () => writes.length === 1, 'the cancelled send', 2000);
+        for (let idle = 0; idle < 20; ) {
+          const n = sock.recvNow(client, chunk, 0, chunk.length);
+          if (n > 0) got += n;
+          else {
+            idle++;
+            await sleep(2);
+          }
+        }
+        expect(writes[0].success).toBe(true);
+        expect(writes[0].bytesTransferred).toBeLessThan(big.size());
+        expect(writes[0].bytesTransferred).toBe(got);
+      } finally {
+        await proactor.close();
+      }
+    });
+  });
+
+  describe('when the call-through loop has nothing to do', () => {
+    it('should not spin', async () => {
+      const proactor = new Proactor({ backend });
+      try {
+        const loop = proactor.proactorRunEventLoop('call-through');
+        await sleep(50);
+        const cpu0 = process.cpuUsage();
+        await sleep(500);
+        const cpu = process.cpuUsage(cpu0);
+        proactor.proactorEndEventLoop();
+        await loop;
+        expect((cpu.user + cpu.system) / 1000).toBeLessThan(100);
+      } finally {
+        await proactor.close();
+      }
+    });
+  });
+
+  describe('when close() comes while a multishot read is parked for a ring buffer', () => {
+    it('should still dispatch the read, with ECANCELED, before it returns', async () => {
+      const proactor = new Proactor({ backend });
+      try {
+        if (!proactor.implementation().supports('recvMultishot')) return; // no multishot reads on this kernel
+        const ring = proactor.createBufferRing({ count: 1, size: 16 });
+        const [a, peer] = socketPair();
+        toClose.push(a, peer);
+        const seen: string[] = [];
+        const kept: MessageBlock[] = [];
+        let closeReturned = false;
+        const h = new (class extends Handler {
+          override handleReadStream(r: AsynchReadStreamResult) {
+            seen.push(`${r.bytesTransferred}/${r.errorCode}/${r.more}${closeReturned ? '/late' : ''}`);
+            if (r.bytesTransferred > 0) kept.push((r as AsynchReadMultishotResult).keepBuffer());
+          }
+          override handleWakeup() {
+            void proactor.close();
+            closeReturned = true;
+          }
+        })(proactor);
+        streams(h, a, proactor).rs.readMultishot(ring);
+        sock.sendNow(peer, Buffer.from('hello'), 0, 5);
+        await dispatchUntil(proactor, () => seen.length === 1, 'the first arrival');
+        // No buffer left: the kernel ends the read with ENOBUFS, and it parks.
+        sock.sendNow(peer, Buffer.from('world'), 0, 5);
+        proactor.proactorPostWakeupCompletions(1, h);
+        await dispatchUntil(proactor, () => closeReturned, 'close()');
+        expect(seen).toEqual(['5//true', '0/ECANCELED/false']);
+        expect(() => kept[0].release()).not.toThrow();
+      } finally {
+        await proactor.close();
+      }
+    });
+  });
+
+  describe('when close() is called from a multishot read\'s own handler', () => {
+    it('should leave the handler its result, and deliver the last completion once it returns', async () => {
+      const proactor = new Proactor({ backend });
+      try {
+        if (!proactor.implementation().supports('recvMultishot')) return; // no multishot reads on this kernel
+        const hookErrors: unknown[] = [];
+        proactor.errorHook = (e) => hookErrors.push(e);
+        const ring = proactor.createBufferRing({ count: 4, size: 16 });
+        const [a, peer] = socketPair();
+        toClose.push(a, peer);
+        const seen: string[] = [];
+        let after = '';
+        let kept: MessageBlock | undefined;
+        const h = new (class extends Handler {
+          override handleReadStream(r: AsynchReadStreamResult) {
+            seen.push(`${r.bytesTransferred}/${r.errorCode}/${r.more}`);
+            if (r.bytesTransferred === 0) return;
+            void proactor.close();
+            after = `${r.bytesTransferred}/${r.success}/${r.more}/${r.messageBlock.data().toString()}`;
+            kept = (r as AsynchReadMultishotResult).keepBuffer();
+          }
+        })(proactor);
+        streams(h, a, proactor).rs.readMultishot(ring);
+        sock.sendNow(peer, Buffer.from('hello'), 0, 5);
+        await dispatchUntil(proactor, () => seen.length === 2, 'the read and its end');
+        expect(after).toBe('5/true/true/hello');
+        expect(seen).toEqual(['5//true', '0/ECANCELED/false']);
+        expect(kept!.data().toString()).toBe('hello');
+        kept!.release();
+        expect(hookErrors).toEqual([]);
+      } finally {
+        await proactor.close();
+      }
+    });
+  });
+
+  describe('when the error hook itself throws', () => {
+    it('should go on dispatching, and close() should still finish', async () => {
+      const proactor = new Proactor({ backend });
+      const writes: string[] = [];
+      const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        writes.push(String(chunk));
+        return true;
+      });
+      try {
+        proactor.errorHook = () => {
+          throw new Error('hook fails');
+        };
+        let calls = 0;
+        const h = new (class extends Handler {
+          override handleWakeup() {
+            calls++;
+            throw new Error('handler fails');
+          }
+        })(proactor);
+        proactor.proactorPostWakeupCompletions(3, h);
+        await dispatchUntil(proactor, () => calls === 3, 'three wakeups');
+        proactor.proactorPostWakeupCompletions(2, h);
+        await proactor.close();
+        expect(calls).toBe(5);
+        expect(proactor.implementation().isClosed()).toBe(true);
+        expect(writes.join('')).toMatch(/the error hook threw: Error: hook fails/);
+      } finally {
+        stderr.mockRestore();
+        await proactor.close();
+      }
     });
   });
 

@@ -10,7 +10,10 @@ import { IoVectors } from './IoVectors';
 /**
  * ACE_Asynch_Write_Stream::Result — the outcome of a stream write. On success
  * the message block's rdPtr has moved past the bytes written; a partial
- * write leaves the rest readable for the next write().
+ * write leaves the rest readable for the next write(). A zero-copy write is
+ * dispatched once the kernel no longer reads its block, except at
+ * Proactor.close(), which tells it at once what was sent: the block then
+ * reports isHeldByKernel() until the kernel lets go.
  */
 export class AsynchWriteStreamResult extends AsynchResult {
   private readonly vectors: IoVectors | undefined;
@@ -84,6 +87,7 @@ export class AsynchWriteStreamResult extends AsynchResult {
       if (this.zc === 'settled') {
         // close() told the handler already; the block is free only now.
         this.zc = 'none';
+        this.messageBlock.letGoFromKernel();
         return;
       }
       this.zc = 'none';
@@ -116,6 +120,8 @@ export class AsynchWriteStreamResult extends AsynchResult {
   override settleEarly(): void {
     if (this.zc !== 'sent') return;
     this.zc = 'settled';
+    // The kernel reads the block until its notification: the block says so.
+    this.messageBlock.holdForKernel();
     const res = this.sent;
     if (res > 0) this.messageBlock.rdPtr(res);
     super.complete(res, 0);
