@@ -1,11 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { InetAddr } from '../../framework/common/InetAddr';
 import { Proactor } from '../../framework/proactor/Proactor';
 import { ClientConnector } from './ClientConnector';
 import { type ClientHandler } from './ClientHandler';
-import { wholeNumber } from './Flags';
+import { parseFlags, wholeNumber } from './Flags';
 
 const NAME = 'example_proactor client';
 const PROMPT = 'Enter Message : ';
@@ -29,7 +28,7 @@ function count(text: string | undefined, flag: string, fallback: number, max = I
 }
 
 function parse(argv: string[]): ClientOptions {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: argv,
     options: {
       host: { type: 'string', default: '127.0.0.1' },
@@ -41,7 +40,7 @@ function parse(argv: string[]): ClientOptions {
       timeout: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
-  });
+  }, USAGE);
   if (values.help) throw new Error(USAGE);
   const remote = new InetAddr(wholeNumber('port', values.port!, 1, 65535, USAGE), values.host);
   const load = {

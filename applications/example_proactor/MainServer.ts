@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { InetAddr } from '../../framework/common/InetAddr';
 import { Proactor } from '../../framework/proactor/Proactor';
 import { type DispatchStrategy } from '../../framework/proactor/ProactorOptions';
@@ -7,7 +6,7 @@ import { ProactorPool } from '../../framework/proactor/ProactorPool';
 import { Reactor } from '../../framework/reactor/Reactor';
 import { Acceptor, CLOSE_GRACE_MS, type ServerSummary } from './Acceptor';
 import { runCallThrough } from './CallThrough';
-import { wholeNumber } from './Flags';
+import { parseFlags, wholeNumber } from './Flags';
 import { type ServerThreadOptions } from './PoolThread';
 
 const NAME = 'example_proactor server';
@@ -32,7 +31,7 @@ interface ServerOptions {
 }
 
 function parse(argv: string[]): ServerOptions {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: argv,
     options: {
       host: { type: 'string', default: '127.0.0.1' },
@@ -44,7 +43,7 @@ function parse(argv: string[]): ServerOptions {
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
-  });
+  }, USAGE);
   if (values.help) throw new Error(USAGE);
   const port = wholeNumber('port', values.port!, 0, 65535, USAGE);
   if (!DISPATCHES.includes(values.dispatch!)) {

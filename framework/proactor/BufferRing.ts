@@ -95,6 +95,8 @@ export class BufferRing implements MessageBlockOwner {
 
   /** Gives a lent buffer back to the kernel, and wakes readers waiting for one. */
   release(mb: MessageBlock): void {
+    // A zero-copy send still reads it: it comes back when the kernel lets go.
+    if (mb.isHeldByKernel()) return mb.release();
     const id = this.loans.takeBack(mb, 'BufferRing');
     const rc = this.provider.provideBuffer(this.group, id);
     if (rc < 0) throw new ProactorError('system', `buffer ring ${this.group}: provide buffer ${id}: ${errnoName(-rc)}`);

@@ -21,10 +21,10 @@ const CLOSE_WARN_MS = 5000;
 const SUBMIT_RETRY_MS = 1;
 
 /**
- * The machinery of a backend in the addon (UringProactorImpl is the one so
- * far): the in-flight table, the completion array the addon fills, batched
- * submission, both dispatch strategies, and close. A backend subclass only
- * names itself and checks its verbs.
+ * The machinery of a backend in the addon (UringProactorImpl,
+ * EpollProactorImpl): the in-flight table, the completion array the addon
+ * fills, batched submission, both dispatch strategies, and close. A backend
+ * subclass only names itself and checks its verbs.
  */
 export class NativeProactorImpl extends ProactorImpl {
   private readonly native: NativeProactor;
@@ -255,6 +255,7 @@ export class NativeProactorImpl extends ProactorImpl {
     if (!resolve) return;
     this.readyWaiter = undefined;
     if (!this.watching && !this.closed) this.native.stop();
+    this.releaseIfIdle();
     resolve();
   }
 

@@ -62,10 +62,12 @@ export class ProactorTimers {
   /** Every completion of a timer comes here first: it leaves the armed set or, at an interval's expiry, re-arms. */
   private readonly fired = (result: AsynchTimerResult): void => {
     if (this.armed.get(result.timerId) !== result) return;
-    if (!result.success) {
+    if (!result.success || this.impl.isClosed()) {
+      // An expiry delivered after close() (its handler closed the proactor) is not dispatched.
+      result.cancelled = this.impl.isClosed();
       this.armed.delete(result.timerId);
-      if (result.error !== Errno.ECANCELED) {
-        this.impl.errorHook(ProactorError.fromErrno(-result.error, `timer ${result.timerId}`), result);
+      if (!result.success && result.error !== Errno.ECANCELED) {
+        this.report(ProactorError.fromErrno(-result.error, `timer ${result.timerId}`), result);
       }
       return;
     }
@@ -75,9 +77,20 @@ export class ProactorTimers {
         this.impl.start(result);
         return;
       } catch (e) {
-        this.impl.errorHook(e, result);
+        this.armed.delete(result.timerId);
+        this.report(e, result);
+        return;
       }
     }
     this.armed.delete(result.timerId);
   };
+
+  /** The error hook; one that throws is reported on stderr. */
+  private report(e: unknown, result: AsynchTimerResult): void {
+    try {
+      this.impl.errorHook(e, result);
+    } catch (hookError) {
+      process.stderr.write(`ace-proactor: the error hook threw: ${String(hookError)}\n`);
+    }
+  }
 }

@@ -103,6 +103,8 @@ export class RegisteredBufferPool implements MessageBlockOwner {
 
   /** Takes back a block acquire() lent. */
   release(mb: MessageBlock): void {
+    // A zero-copy send still reads it: it comes back when the kernel lets go.
+    if (mb.isHeldByKernel()) return mb.release();
     if (this.loans === undefined) throw new ProactorError('invalid-argument', 'RegisteredBufferPool.release: the pool lent no blocks');
     this.free.push(this.loans.takeBack(mb, 'RegisteredBufferPool'));
   }

@@ -1,4 +1,4 @@
-import { type Handle } from '../common/Handle';
+import { INVALID_HANDLE, type Handle } from '../common/Handle';
 import { InetAddr } from '../common/InetAddr';
 import { type MessageBlock } from '../common/MessageBlock';
 import { ProactorError } from '../common/ProactorError';
@@ -35,18 +35,25 @@ export interface NewConnection<H extends ServiceHandler> {
  */
 export function handOffConnection<H extends ServiceHandler>(c: NewConnection<H>): void {
   let accepted: boolean;
+  let handler: H | undefined;
   try {
     accepted = c.validate?.() ?? true;
-    if (accepted) open(c);
+    if (accepted) {
+      handler = c.makeHandler();
+      open(handler, c);
+    }
   } catch (e) {
+    // The handle is taken back: a handler that closes this.handle() when
+    // its cancelled operations complete finds nothing left to close, and
+    // cannot close a number the kernel has given to another socket since.
+    handler?.handle(INVALID_HANDLE);
     closeConnection(c.proactor, c.handle);
     throw e;
   }
   if (!accepted) closeConnection(c.proactor, c.handle);
 }
 
-function open<H extends ServiceHandler>(c: NewConnection<H>): void {
-  const handler = c.makeHandler();
+function open<H extends ServiceHandler>(handler: H, c: NewConnection<H>): void {
   handler.proactor(c.proactor);
   handler.handle(c.handle);
   if (c.addresses) handler.addresses(c.addresses.remote, c.addresses.local);

@@ -69,6 +69,9 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
       this.cancelled = false;
       res = -Errno.ECANCELED;
       flags = 0;
+    } else if (res === -Errno.ENOBUFS && !(flags & CompletionFlag.MORE) && this.owner!.proactor().implementation().isClosed()) {
+      // Nothing will release a buffer to a closed proactor: the read ends.
+      res = -Errno.ECANCELED;
     } else if (res === -Errno.ENOBUFS && !(flags & CompletionFlag.MORE)) {
       // Every ring buffer is lent: wait for one rather than fail the read.
       this.ring.wait(this, ++this.starved <= MAX_EARLY_RESUMES);

@@ -52,10 +52,8 @@ export class AsynchTimerResult extends AsynchResult {
   }
 
   protected dispatch(): void {
-    const cancelled = this.cancelled;
-    const act = this.act;
     this.fired(this);
-    if (!this.success || cancelled) return;
-    this.handler()?.handleTimeOut(Date.now(), act);
+    if (!this.success || this.cancelled) return;
+    this.handler()?.handleTimeOut(Date.now(), this.act);
   }
 }
