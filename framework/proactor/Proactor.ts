@@ -1,4 +1,4 @@
-import { type Handle } from '../common/Handle';
+import { INVALID_HANDLE, type Handle } from '../common/Handle';
 import { ProactorError } from '../common/ProactorError';
 import { errnoName } from '../common/errno';
 import { type BufferRing, type BufferRingOptions } from './BufferRing';
@@ -9,6 +9,16 @@ import { type DispatchStrategy, type ProactorOptions } from './ProactorOptions';
 import { ProactorTimers } from './ProactorTimers';
 import { type RegisteredBufferPool } from './RegisteredBufferPool';
 import { AsynchWakeupResult } from './results/AsynchWakeupResult';
+
+/** One run of the event loop, from proactorRunEventLoop to its end. */
+interface Run {
+  done: Promise<void>;
+  resolve: () => void;
+  strategy: DispatchStrategy;
+}
+
+/** The longest handleEvents wait the kernel takes in one call (2^31 - 1 ms). */
+const MAX_WAIT_MS = 0x7fffffff;
 
 /** How long a busy call-through loop dispatches before Node's loop gets a turn. */
 const CALL_THROUGH_TURN_MS = 10;
@@ -28,7 +38,7 @@ export class Proactor {
   private static singleton: Proactor | undefined;
   private readonly impl: ProactorImpl;
   private readonly timers: ProactorTimers;
-  private running: { done: Promise<void>; resolve: () => void; strategy: DispatchStrategy } | undefined;
+  private running: Run | undefined;
   private endRequested = false;
   private readonly wakeupHandler = new Handler();
 
@@ -57,7 +67,7 @@ export class Proactor {
     return this.impl;
   }
 
-  /** The backend's name ('uring', the only one so far). */
+  /** The backend's name ('uring' or 'epoll'). */
   get backend(): string {
     return this.impl.name;
   }
@@ -98,16 +108,19 @@ export class Proactor {
     this.endRequested = false;
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
-    this.running = { done, resolve, strategy };
+    const run = { done, resolve, strategy };
+    this.running = run;
     if (strategy === 'post-reactive') this.impl.watch(true);
-    else void this.runCallThrough();
+    else void this.runCallThrough(run);
     return done;
   }
 
-  private async runCallThrough(): Promise<void> {
+  private async runCallThrough(run: Run): Promise<void> {
+    // Started from inside a handler, the loop begins once that dispatch is over.
+    await undefined;
     let turnedAt = performance.now();
     try {
-      while (!this.endRequested && !this.impl.isClosed()) {
+      while (this.running === run && !this.impl.isClosed()) {
         if (this.impl.handleEvents(0) > 0) {
           // Busy: dispatch on, letting Node's loop turn now and then.
           if (performance.now() - turnedAt < CALL_THROUGH_TURN_MS) {
@@ -121,18 +134,25 @@ export class Proactor {
         }
         turnedAt = performance.now();
       }
+    } catch (e) {
+      try {
+        this.impl.errorHook(e, undefined);
+      } catch {
+        process.stderr.write(`ace-proactor: the call-through loop ended: ${String(e)}\n`);
+      }
     } finally {
-      this.finishRun();
+      if (this.running === run) this.finishRun();
     }
   }
 
-  /** Stops the event loop started by proactorRunEventLoop. */
+  /** Stops the event loop started by proactorRunEventLoop; its Promise settles now. */
   proactorEndEventLoop(): void {
     this.endRequested = true;
     const running = this.running;
-    if (running?.strategy === 'post-reactive') this.finishRun();
-    // A call-through loop sees the request when its wait ends: end it.
-    else if (running) this.impl.wakeup();
+    if (!running) return;
+    this.finishRun();
+    // A call-through loop waiting for completions stops waiting, and ends.
+    if (running.strategy === 'call-through') this.impl.wakeup();
   }
 
   /** Whether the event loop has been asked to end. */
@@ -141,11 +161,16 @@ export class Proactor {
   }
 
   /**
-   * Call-through dispatch: waits in the kernel up to timeoutMs (-1: no
-   * limit) and dispatches every completion ready. Returns 1 if any were
-   * dispatched, 0 on timeout, -1 on error.
+   * Call-through dispatch: waits in the kernel up to timeoutMs (-1 or
+   * Infinity: no limit — with nothing in flight that is for ever; 0: only
+   * what is ready) and dispatches every completion ready. Returns 1 if any
+   * were dispatched, 0 on timeout, -1 on error.
    */
   handleEvents(timeoutMs = -1): number {
+    if (timeoutMs === Infinity) timeoutMs = -1;
+    if (timeoutMs !== -1 && !(Number.isInteger(timeoutMs) && timeoutMs >= 0 && timeoutMs <= MAX_WAIT_MS)) {
+      throw new ProactorError('invalid-argument', `handleEvents: timeoutMs must be -1, Infinity or a whole number of ms up to ${MAX_WAIT_MS}, got ${timeoutMs}`);
+    }
     return this.impl.handleEvents(timeoutMs);
   }
 
@@ -169,6 +194,8 @@ export class Proactor {
    * ECANCELED), then closes it. Settles when the handle is closed.
    */
   closeHandle(handle: Handle): Promise<void> {
+    // Nothing to close (a handle the framework has taken back, or never had).
+    if (handle === INVALID_HANDLE) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.impl.closeHandle(handle, (error) => {
         if (error === 0) resolve();

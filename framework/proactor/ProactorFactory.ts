@@ -7,17 +7,19 @@ import { type ProactorImpl } from './ProactorImpl';
 import { type ProactorOptions } from './ProactorOptions';
 import { PROACTOR_IMPL, PROACTOR_OPTIONS } from './tokens';
 import { UringProactorImpl } from './UringProactorImpl';
+import { EpollProactorImpl } from './EpollProactorImpl';
 
 const container = new Container();
 container.bind(PROACTOR_IMPL).to(UringProactorImpl).whenNamed('uring');
+container.bind(PROACTOR_IMPL).to(EpollProactorImpl).whenNamed('epoll');
 
 /**
- * Abstract Factory for ProactorImpl: picks the backend (so far there is
- * one, 'uring', on Linux). The order is the addon's; PROACTOR_BACKEND or
+ * Abstract Factory for ProactorImpl: picks the backend, 'uring' then
+ * 'epoll' on Linux. The order is the addon's; PROACTOR_BACKEND or
  * options.backend names one, or a comma-separated preference list. A
  * backend the kernel refuses (ENOSYS, EPERM, io_uring_disabled) is passed
- * over for the next name in the list, if any; with none left, create()
- * throws 'backend-unavailable' naming every refusal and what to do.
+ * over for the next name in the list; with none left, create() throws
+ * 'backend-unavailable' naming every refusal and what to do.
  * NODE_DEBUG=proactor says which was chosen and why.
  *
  * @example

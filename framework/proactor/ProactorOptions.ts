@@ -5,7 +5,7 @@ export type DispatchStrategy = 'post-reactive' | 'call-through';
 
 /** Choices for ProactorFactory.create and new Proactor(options). */
 export interface ProactorOptions {
-  /** Backend name: 'uring', the only one so far; default: PROACTOR_BACKEND, else 'uring'. */
+  /** Backend name or preference list ('uring', 'epoll', 'uring,epoll'); default: PROACTOR_BACKEND, else uring, falling back to epoll. */
   backend?: string;
   /** Submission queue entries (io_uring); default 1024. */
   sqEntries?: number;

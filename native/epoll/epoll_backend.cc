@@ -1,0 +1,432 @@
+#include "epoll/epoll_backend.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ace::epoll {
+namespace {
+
+// epoll_data of the two internal fds; an I/O fd's is the fd itself.
+constexpr uint64_t kTimerTag = uint64_t{1} << 40;
+constexpr uint64_t kWakeTag = (uint64_t{1} << 40) + 1;
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Verbs that wait for the fd to be writable; the rest wait to be readable.
+bool IsWrite(OpCode op) {
+  return op == OpCode::kWrite || op == OpCode::kWritev ||
+         op == OpCode::kSend || op == OpCode::kConnect;
+}
+
+// A system call's result as -errno, retried on EINTR.
+template <typename F>
+int Retry(F call) {
+  for (;;) {
+    const long r = call();
+    if (r >= 0) return static_cast<int>(r);
+    if (errno != EINTR) return -errno;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<EpollBackend> EpollBackend::Create(const BackendOptions&,
+                                                   int* err,
+                                                   std::string* what) {
+  std::unique_ptr<EpollBackend> b(new EpollBackend());
+  b->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (b->epoll_fd_ < 0) {
+    *err = -errno;
+    *what = "epoll_create1";
+    return nullptr;
+  }
+  b->timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (b->timer_fd_ < 0) {
+    *err = -errno;
+    *what = "timerfd_create";
+    return nullptr;
+  }
+  b->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (b->wake_fd_ < 0) {
+    *err = -errno;
+    *what = "eventfd";
+    return nullptr;
+  }
+  // Both level-triggered: the epoll fd stays readable while either is.
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kTimerTag;
+  if (epoll_ctl(b->epoll_fd_, EPOLL_CTL_ADD, b->timer_fd_, &ev) < 0) {
+    *err = -errno;
+    *what = "epoll_ctl(timerfd)";
+    return nullptr;
+  }
+  ev.data.u64 = kWakeTag;
+  if (epoll_ctl(b->epoll_fd_, EPOLL_CTL_ADD, b->wake_fd_, &ev) < 0) {
+    *err = -errno;
+    *what = "epoll_ctl(eventfd)";
+    return nullptr;
+  }
+  b->events_.resize(256);
+  return b;
+}
+
+EpollBackend::~EpollBackend() {
+  // Nothing is in the kernel: every system call has returned, and what
+  // waits is only queued here. The caller's fds stay open.
+  if (wake_fd_ >= 0) close(wake_fd_);
+  if (timer_fd_ >= 0) close(timer_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+}
+
+std::string EpollBackend::Describe() const {
+  return "epoll: edge-triggered readiness, system calls on this thread, " +
+         std::to_string(fds_.size()) + " fds known";
+}
+
+bool EpollBackend::Supports(OpCode op) const {
+  switch (op) {
+    case OpCode::kNop: case OpCode::kRead: case OpCode::kWrite:
+    case OpCode::kReadv: case OpCode::kWritev: case OpCode::kRecv:
+    case OpCode::kSend: case OpCode::kAccept: case OpCode::kConnect:
+    case OpCode::kClose: case OpCode::kTimeout: case OpCode::kCancel:
+    case OpCode::kAcceptMulti:
+      return true;
+    default:
+      return false;
+  }
+}
+
+int EpollBackend::Prepare(const Operation& op) {
+  if (!Supports(op.code)) return -EOPNOTSUPP;
+  prepared_.push_back(op);
+  return 0;
+}
+
+int EpollBackend::Submit() {
+  if (prepared_.empty()) return 0;
+  std::vector<Operation> batch;
+  batch.swap(prepared_);
+  for (const Operation& op : batch) Start(op);
+  return static_cast<int>(batch.size());
+}
+
+void EpollBackend::Start(const Operation& op) {
+  switch (op.code) {
+    case OpCode::kNop:
+      Complete(op.user_data, 0, 0);
+      return;
+    case OpCode::kTimeout: {
+      const auto* ts = static_cast<const int64_t*>(op.addr);
+      int64_t deadline = ts[0] * 1000000000 + ts[1];
+      if (!(op.op_flags & kOpAbsolute)) deadline += NowNs();
+      timers_.emplace(deadline, op.user_data);
+      timer_of_[op.user_data] = deadline;
+      ArmTimerFd();
+      return;
+    }
+    case OpCode::kCancel:
+      Cancel(op.target);
+      return;
+    case OpCode::kClose:
+      Close(op);
+      return;
+    default:
+      break;
+  }
+  FdState& state = fds_[op.fd];
+  if (!state.nonblocking) {
+    // A readiness engine must never block the thread in a system call.
+    const int flags = fcntl(op.fd, F_GETFL);
+    if (flags >= 0 && !(flags & O_NONBLOCK)) fcntl(op.fd, F_SETFL, flags | O_NONBLOCK);
+    state.nonblocking = true;
+  }
+  std::deque<Pending>& queue = IsWrite(op.code) ? state.writes : state.reads;
+  queue.push_back(Pending{op});
+  where_[op.user_data] = op.fd;
+  // Only the head of a queue runs: two writes never interleave.
+  if (queue.size() == 1) Run(op.fd, state, queue);
+}
+
+void EpollBackend::Run(int fd, FdState& state, std::deque<Pending>& queue) {
+  while (!queue.empty()) {
+    Pending& p = queue.front();
+    int r = Perform(p);
+    if (r == -EAGAIN && Register(fd, state)) return;  // epoll says when
+    const uint64_t user_data = p.op.user_data;
+    if (p.op.code == OpCode::kAcceptMulti && r >= 0) {
+      Complete(user_data, r, kCompletionMore);
+      continue;
+    }
+    queue.pop_front();
+    where_.erase(user_data);
+    Complete(user_data, r, 0);
+  }
+}
+
+int EpollBackend::Perform(Pending& p) {
+  const Operation& op = p.op;
+  const int fd = op.fd;
+  switch (op.code) {
+    case OpCode::kRead:
+      return Retry([&] {
+        return op.offset < 0 ? read(fd, op.addr, op.len)
+                             : pread(fd, op.addr, op.len, op.offset);
+      });
+    case OpCode::kWrite:
+      return Retry([&] {
+        return op.offset < 0 ? write(fd, op.addr, op.len)
+                             : pwrite(fd, op.addr, op.len, op.offset);
+      });
+    case OpCode::kReadv: {
+      const auto* iov = static_cast<const iovec*>(op.addr);
+      const int n = static_cast<int>(op.len);
+      return Retry([&] {
+        return op.offset < 0 ? readv(fd, iov, n) : preadv(fd, iov, n, op.offset);
+      });
+    }
+    case OpCode::kWritev: {
+      const auto* iov = static_cast<const iovec*>(op.addr);
+      const int n = static_cast<int>(op.len);
+      return Retry([&] {
+        return op.offset < 0 ? writev(fd, iov, n) : pwritev(fd, iov, n, op.offset);
+      });
+    }
+    case OpCode::kRecv:
+      return Retry([&] { return recv(fd, op.addr, op.len, static_cast<int>(op.msg_flags)); });
+    case OpCode::kSend:
+      return Retry([&] {
+        return send(fd, op.addr, op.len, static_cast<int>(op.msg_flags) | MSG_NOSIGNAL);
+      });
+    case OpCode::kAccept:
+      return Retry([&] {
+        return accept4(fd, static_cast<sockaddr*>(op.addr),
+                       static_cast<socklen_t*>(op.addr2),
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+      });
+    case OpCode::kAcceptMulti:
+      return Retry([&] { return accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC); });
+    case OpCode::kConnect: {
+      if (!p.connecting) {
+        const int r = Retry([&] {
+          return connect(fd, static_cast<const sockaddr*>(op.addr), op.len);
+        });
+        if (r != -EINPROGRESS) return r;
+        p.connecting = true;
+        return -EAGAIN;
+      }
+      // SO_ERROR reads 0 while the connect is still under way: ask poll
+      // whether it has finished first.
+      pollfd pfd{fd, POLLOUT, 0};
+      if (poll(&pfd, 1, 0) == 0) return -EAGAIN;
+      int error = 0;
+      socklen_t len = sizeof error;
+      if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0) return -errno;
+      return -error;
+    }
+    default:
+      return -EOPNOTSUPP;
+  }
+}
+
+bool EpollBackend::Register(int fd, FdState& state) {
+  if (state.registered) return true;
+  if (state.always_ready) return false;
+  // Once, for both directions, edge-triggered: no epoll_ctl per operation.
+  // An operation that saw EAGAIN waits for the next edge, which comes with
+  // the next change of readiness.
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.u64 = static_cast<uint32_t>(fd);
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0 ||
+      (errno == EEXIST && epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0)) {
+    state.registered = true;
+    return true;
+  }
+  // EPERM: a regular file or a directory, which epoll cannot watch and
+  // which never says EAGAIN; anything else cannot wait here either.
+  if (errno == EPERM) state.always_ready = true;
+  return false;
+}
+
+int EpollBackend::Poll(int timeout_ms) {
+  const int n = epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()),
+                           timeout_ms);
+  if (n < 0) return errno == EINTR ? 0 : -errno;
+  for (int i = 0; i < n; ++i) {
+    const uint64_t tag = events_[i].data.u64;
+    const uint32_t e = events_[i].events;
+    if (tag == kTimerTag) {
+      uint64_t expirations;
+      while (read(timer_fd_, &expirations, sizeof expirations) < 0 && errno == EINTR) {
+      }
+      timer_fd_deadline_ = 0;
+      continue;
+    }
+    if (tag == kWakeTag) {
+      // Reap() clears it once the completions are taken; cleared here only
+      // if none are left, so that it cannot keep a wait from blocking.
+      if (done_.empty()) ClearNotify();
+      continue;
+    }
+    auto it = fds_.find(static_cast<int>(tag));
+    if (it == fds_.end()) continue;
+    FdState& state = it->second;
+    if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+      Run(it->first, state, state.reads);
+    }
+    if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) Run(it->first, state, state.writes);
+  }
+  RunTimers();
+  return n;
+}
+
+bool EpollBackend::Cancel(uint64_t target) {
+  auto at = where_.find(target);
+  if (at != where_.end()) {
+    const int fd = at->second;
+    where_.erase(at);
+    FdState& state = fds_[fd];
+    for (std::deque<Pending>* queue : {&state.reads, &state.writes}) {
+      for (auto p = queue->begin(); p != queue->end(); ++p) {
+        if (p->op.user_data != target) continue;
+        const bool was_head = p == queue->begin();
+        queue->erase(p);
+        Complete(target, -ECANCELED, 0);
+        // The next in line may be able to go now.
+        if (was_head && !queue->empty()) Run(fd, state, *queue);
+        return true;
+      }
+    }
+    return false;
+  }
+  auto timer = timer_of_.find(target);
+  if (timer == timer_of_.end()) return false;
+  auto range = timers_.equal_range(timer->second);
+  for (auto t = range.first; t != range.second; ++t) {
+    if (t->second != target) continue;
+    timers_.erase(t);
+    break;
+  }
+  timer_of_.erase(timer);
+  Complete(target, -ECANCELED, 0);
+  ArmTimerFd();
+  return true;
+}
+
+void EpollBackend::Close(const Operation& op) {
+  auto it = fds_.find(op.fd);
+  if (it != fds_.end()) {
+    for (std::deque<Pending>* queue : {&it->second.reads, &it->second.writes}) {
+      for (const Pending& p : *queue) {
+        where_.erase(p.op.user_data);
+        Complete(p.op.user_data, -ECANCELED, 0);
+      }
+    }
+    if (it->second.registered) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, op.fd, nullptr);
+    fds_.erase(it);
+  }
+  // Linux frees the fd even when close() says EINTR: never retry it.
+  const int r = close(op.fd) < 0 && errno != EINTR ? -errno : 0;
+  Complete(op.user_data, r, 0);
+}
+
+void EpollBackend::RunTimers() {
+  if (timers_.empty()) return;
+  const int64_t now = NowNs();
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    const uint64_t user_data = timers_.begin()->second;
+    timers_.erase(timers_.begin());
+    timer_of_.erase(user_data);
+    Complete(user_data, -ETIME, 0);
+  }
+  ArmTimerFd();
+}
+
+void EpollBackend::ArmTimerFd() {
+  const int64_t deadline = timers_.empty() ? 0 : timers_.begin()->first;
+  if (deadline == timer_fd_deadline_) return;
+  itimerspec spec{};
+  if (deadline > 0) {
+    spec.it_value.tv_sec = deadline / 1000000000;
+    spec.it_value.tv_nsec = deadline % 1000000000;
+  }
+  timerfd_settime(timer_fd_, deadline > 0 ? TFD_TIMER_ABSTIME : 0, &spec, nullptr);
+  timer_fd_deadline_ = deadline;
+}
+
+int EpollBackend::NextTimerMs() const {
+  if (timers_.empty()) return -1;
+  const int64_t ns = timers_.begin()->first - NowNs();
+  if (ns <= 0) return 0;
+  const int64_t ms = (ns + 999999) / 1000000;
+  return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms);
+}
+
+void EpollBackend::Complete(uint64_t user_data, int32_t res, uint32_t flags) {
+  if (IsInternal(user_data)) return;
+  done_.push_back(Completion{user_data, res, flags});
+  if (!wake_signalled_) {
+    const uint64_t one = 1;
+    while (write(wake_fd_, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+    wake_signalled_ = true;
+  }
+}
+
+void EpollBackend::ClearNotify() {
+  uint64_t v;
+  while (read(wake_fd_, &v, sizeof v) < 0 && errno == EINTR) {
+  }
+  wake_signalled_ = false;
+}
+
+int EpollBackend::Reap(Completion* out, int max) {
+  // What is ready now runs first, so one reap sees it.
+  if (static_cast<int>(done_.size()) < max) {
+    const int r = Poll(0);
+    if (r < 0 && done_.empty()) return r;
+  }
+  int n = 0;
+  while (n < max && !done_.empty()) {
+    out[n++] = done_.front();
+    done_.pop_front();
+  }
+  if (done_.empty() && wake_signalled_) ClearNotify();
+  return n;
+}
+
+int EpollBackend::Wait(int timeout_ms) {
+  Submit();
+  const int64_t deadline = timeout_ms < 0 ? -1 : NowNs() + int64_t{timeout_ms} * 1000000;
+  // An edge that ran nothing (a write-ready fd with no writes queued) is
+  // no completion: wait on until one comes or the time is up.
+  while (done_.empty()) {
+    int wait_ms = -1;
+    if (deadline >= 0) {
+      const int64_t left = deadline - NowNs();
+      wait_ms = left <= 0 ? 0 : static_cast<int>((left + 999999) / 1000000);
+    }
+    const int next = NextTimerMs();
+    if (next >= 0 && (wait_ms < 0 || next < wait_ms)) wait_ms = next;
+    const int r = Poll(wait_ms);
+    if (r < 0) return r;
+    if (wait_ms == 0) break;
+  }
+  return done_.empty() ? 0 : 1;
+}
+
+}  // namespace ace::epoll
