@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { backends } from '../support/backends';
 import { expectNoFdLeaks } from '../support/leaks';
 import { alive, openSockets, Peer, runClient, runServer, type Server, startServer, until } from './support';
 
@@ -18,12 +19,14 @@ function refused(port: number): Promise<string> {
   });
 }
 
-describe.each(['post-reactive', 'call-through', 'pool'])('example_proactor (MainServer --dispatch %s and MainClient as processes)', (dispatch) => {
+const SERVERS = backends.flatMap((backend) => ['post-reactive', 'call-through', 'pool'].map((dispatch) => [backend, dispatch]));
+
+describe.each(SERVERS)('example_proactor (MainServer --backend %s --dispatch %s and MainClient as processes)', (backend, dispatch) => {
   let server: Server;
   let baseline = 0;
 
   beforeAll(async () => {
-    server = await startServer(['--dispatch', dispatch]);
+    server = await startServer(['--backend', backend, '--dispatch', dispatch]);
     baseline = openSockets(server.pid);
   });
 
@@ -49,7 +52,7 @@ describe.each(['post-reactive', 'call-through', 'pool'])('example_proactor (Main
     });
 
     it('should say why and exit 1 when nothing listens', async () => {
-      const probe = await startServer(['--dispatch', dispatch]);
+      const probe = await startServer(['--backend', backend, '--dispatch', dispatch]);
       const port = probe.port;
       await probe.stop('SIGTERM');
       const exit = await runClient(['--port', String(port)], 'hello\n');
