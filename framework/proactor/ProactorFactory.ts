@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import { debug } from '../common/debug';
+import { Errno } from '../common/errno';
 import { ProactorError } from '../common/ProactorError';
 import { loadNative } from '../native/loadNative';
 import { type ProactorImpl } from './ProactorImpl';
@@ -10,6 +11,17 @@ import { UringProactorImpl } from './UringProactorImpl';
 import { EpollProactorImpl } from './EpollProactorImpl';
 
 const container = new Container();
+
+/**
+ * Backends this process found refused for good (the kernel or a sandbox
+ * said no: EPERM, ENOSYS, EACCES, a missing opcode), with the error: each
+ * is tried once per process, not once per Proactor.
+ */
+const refusedForGood = new Map<string, ProactorError>();
+/** Errnos that say a backend will never set up in this process. */
+const LASTING = new Set([Errno.EPERM, Errno.ENOSYS, Errno.EACCES]);
+/** Backends that have set up once in this process. */
+const available = new Set<string>();
 container.bind(PROACTOR_IMPL).to(UringProactorImpl).whenNamed('uring');
 container.bind(PROACTOR_IMPL).to(EpollProactorImpl).whenNamed('epoll');
 
@@ -38,13 +50,16 @@ export class ProactorFactory {
     return loadNative().backends.split(',').filter((name) => container.isBound(PROACTOR_IMPL, { name }));
   }
 
-  /** The backends this machine can set up now, in preference order. */
+  /** The backends this machine can set up now, in preference order (each probed once per process). */
   static availableBackends(): string[] {
     return loadNative()
       .backends.split(',')
       .filter((name) => {
+        if (refusedForGood.has(name)) return false;
+        if (available.has(name)) return true;
         try {
           ProactorFactory.create({ backend: name }).close();
+          available.add(name);
           return true;
         } catch {
           return false;
@@ -62,6 +77,13 @@ export class ProactorFactory {
         refusals.push(`${name}: no such backend (known: ${loadNative().backends})`);
         continue;
       }
+      const earlier = refusedForGood.get(name);
+      if (earlier) {
+        last = earlier;
+        refusals.push(`${name}: ${earlier.message}`);
+        debug(`backend ${name} passed over: refused earlier in this process`);
+        continue;
+      }
       const scoped = new Container({ parent: container });
       scoped.bind(PROACTOR_OPTIONS).toConstantValue(options);
       try {
@@ -72,7 +94,11 @@ export class ProactorFactory {
         return impl;
       } catch (e) {
         const cause = ProactorError.is(e) ? e : (e as Error).cause instanceof ProactorError ? ((e as Error).cause as ProactorError) : e;
-        if (ProactorError.is(cause)) last = cause;
+        if (ProactorError.is(cause)) {
+          last = cause;
+          const lasting = cause.kind === 'backend-unavailable' && ((cause.errno !== undefined && LASTING.has(cause.errno)) || / lacks /.test(cause.message));
+          if (lasting) refusedForGood.set(name, cause);
+        }
         refusals.push(`${name}: ${(cause as Error).message}`);
         debug(`backend ${name} refused: ${(cause as Error).message}`);
       }

@@ -783,6 +783,19 @@ describe('when io_uring is refused, as by a container seccomp profile', () => {
     expect(err).toMatch(/backend epoll chosen \(the platform default, after uring: io_uring_setup: /);
   });
 
+  it('should try io_uring once per process, not once per Proactor', () => {
+    const { out, err } = refused(
+      `const { Proactor } = require(fw + '/proactor/Proactor');
+       const ps = [new Proactor(), new Proactor(), new Proactor()];
+       console.log(ps.map((p) => p.backend).join(','));
+       ps.forEach((p) => p.close());`,
+      { NODE_DEBUG: 'proactor' },
+    );
+    expect(out).toBe('epoll,epoll,epoll');
+    expect(err.match(/backend uring refused/g)).toHaveLength(1);
+    expect(err.match(/backend uring passed over: refused earlier in this process/g)).toHaveLength(2);
+  });
+
   it('should say so once, naming the call, and what to do, when io_uring is asked for by name', () => {
     const { out } = refused(
       `const { Proactor } = require(fw + '/proactor/Proactor');
