@@ -93,6 +93,10 @@ class Backend {
   }
   // Registered-file slots in use (fixed_files).
   virtual uint32_t FixedFilesInUse() const { return 0; }
+  // fd was closed outside the backend (its number may come back for a new
+  // file): forget what is known of it; operations still queued on it
+  // complete with ECANCELED.
+  virtual void ForgetFd(int fd) { (void)fd; }
   // For tests: the next count Submit() calls fail with err (-EAGAIN,
   // -EBUSY) before entering the kernel, as a kernel short of memory does.
   virtual void FailNextSubmits(int count, int err) {

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -150,9 +151,12 @@ void EpollBackend::Start(const Operation& op) {
   FdState& state = fds_[op.fd];
   if (!state.nonblocking) {
     // A readiness engine must never block the thread in a system call.
+    // An fd fcntl cannot see is not cached as checked: its operations fail
+    // (EBADF) and the entry goes, so a file given the number later is
+    // checked afresh.
     const int flags = fcntl(op.fd, F_GETFL);
     if (flags >= 0 && !(flags & O_NONBLOCK)) fcntl(op.fd, F_SETFL, flags | O_NONBLOCK);
-    state.nonblocking = true;
+    state.nonblocking = flags >= 0;
   }
   std::deque<Pending>& queue = IsWrite(op.code) ? state.writes : state.reads;
   queue.push_back(Pending{op});
@@ -165,7 +169,10 @@ void EpollBackend::Run(int fd, FdState& state, std::deque<Pending>& queue) {
   while (!queue.empty()) {
     Pending& p = queue.front();
     int r = Perform(p);
-    if (r == -EAGAIN && Register(fd, state)) return;  // epoll says when
+    if (r == -EAGAIN) {
+      r = Register(fd, state);
+      if (r == 0) return;  // epoll says when
+    }
     const uint64_t user_data = p.op.user_data;
     if (p.op.code == OpCode::kAcceptMulti && r >= 0) {
       Complete(user_data, r, kCompletionMore);
@@ -174,8 +181,28 @@ void EpollBackend::Run(int fd, FdState& state, std::deque<Pending>& queue) {
     queue.pop_front();
     where_.erase(user_data);
     Complete(user_data, r, 0);
+    if (r == -EBADF) {
+      // The number is not an open file: nothing known of it holds.
+      Drop(fd);
+      return;
+    }
   }
 }
+
+void EpollBackend::Drop(int fd) {
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return;
+  for (std::deque<Pending>* queue : {&it->second.reads, &it->second.writes}) {
+    for (const Pending& p : *queue) {
+      where_.erase(p.op.user_data);
+      Complete(p.op.user_data, -ECANCELED, 0);
+    }
+  }
+  if (it->second.registered) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  fds_.erase(it);
+}
+
+void EpollBackend::ForgetFd(int fd) { Drop(fd); }
 
 int EpollBackend::Perform(Pending& p) {
   const Operation& op = p.op;
@@ -242,9 +269,9 @@ int EpollBackend::Perform(Pending& p) {
   }
 }
 
-bool EpollBackend::Register(int fd, FdState& state) {
-  if (state.registered) return true;
-  if (state.always_ready) return false;
+int EpollBackend::Register(int fd, FdState& state) {
+  if (state.registered) return 0;
+  if (state.always_ready) return -EAGAIN;
   // Once, for both directions, edge-triggered: no epoll_ctl per operation.
   // An operation that saw EAGAIN waits for the next edge, which comes with
   // the next change of readiness.
@@ -254,12 +281,16 @@ bool EpollBackend::Register(int fd, FdState& state) {
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0 ||
       (errno == EEXIST && epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0)) {
     state.registered = true;
-    return true;
+    return 0;
   }
   // EPERM: a regular file or a directory, which epoll cannot watch and
-  // which never says EAGAIN; anything else cannot wait here either.
-  if (errno == EPERM) state.always_ready = true;
-  return false;
+  // which never says EAGAIN. Anything else (ENOSPC: max_user_watches,
+  // ENOMEM) is the operation's error.
+  if (errno == EPERM) {
+    state.always_ready = true;
+    return -EAGAIN;
+  }
+  return -errno;
 }
 
 int EpollBackend::Poll(int timeout_ms) {
@@ -282,13 +313,15 @@ int EpollBackend::Poll(int timeout_ms) {
       if (done_.empty()) ClearNotify();
       continue;
     }
-    auto it = fds_.find(static_cast<int>(tag));
+    const int fd = static_cast<int>(tag);
+    auto it = fds_.find(fd);
     if (it == fds_.end()) continue;
-    FdState& state = it->second;
     if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-      Run(it->first, state, state.reads);
+      Run(fd, it->second, it->second.reads);
+      it = fds_.find(fd);  // a read that found the fd gone dropped it
+      if (it == fds_.end()) continue;
     }
-    if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) Run(it->first, state, state.writes);
+    if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) Run(fd, it->second, it->second.writes);
   }
   RunTimers();
   return n;
@@ -328,17 +361,7 @@ bool EpollBackend::Cancel(uint64_t target) {
 }
 
 void EpollBackend::Close(const Operation& op) {
-  auto it = fds_.find(op.fd);
-  if (it != fds_.end()) {
-    for (std::deque<Pending>* queue : {&it->second.reads, &it->second.writes}) {
-      for (const Pending& p : *queue) {
-        where_.erase(p.op.user_data);
-        Complete(p.op.user_data, -ECANCELED, 0);
-      }
-    }
-    if (it->second.registered) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, op.fd, nullptr);
-    fds_.erase(it);
-  }
+  Drop(op.fd);
   // Linux frees the fd even when close() says EINTR: never retry it.
   const int r = close(op.fd) < 0 && errno != EINTR ? -errno : 0;
   Complete(op.user_data, r, 0);
@@ -357,7 +380,8 @@ void EpollBackend::RunTimers() {
 }
 
 void EpollBackend::ArmTimerFd() {
-  const int64_t deadline = timers_.empty() ? 0 : timers_.begin()->first;
+  // 0 means disarmed: a deadline at or before the clock's start fires at 1 ns.
+  const int64_t deadline = timers_.empty() ? 0 : std::max<int64_t>(timers_.begin()->first, 1);
   if (deadline == timer_fd_deadline_) return;
   itimerspec spec{};
   if (deadline > 0) {
@@ -392,6 +416,10 @@ void EpollBackend::ClearNotify() {
   while (read(wake_fd_, &v, sizeof v) < 0 && errno == EINTR) {
   }
   wake_signalled_ = false;
+  // An expired timerfd is read here too, so that the epoll fd stops
+  // polling readable; the next Reap() fires the due timers (it compares
+  // deadlines with the clock, not the timerfd) and re-arms it.
+  if (read(timer_fd_, &v, sizeof v) == sizeof v) timer_fd_deadline_ = 0;
 }
 
 int EpollBackend::Reap(Completion* out, int max) {

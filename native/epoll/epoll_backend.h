@@ -40,6 +40,7 @@ class EpollBackend final : public Backend {
   int NotifyFd() const override { return epoll_fd_; }
   void ClearNotify() override;
   size_t Backlog() const override { return 0; }
+  void ForgetFd(int fd) override;
 
  private:
   // An operation waiting its turn on an fd.
@@ -68,8 +69,12 @@ class EpollBackend final : public Backend {
   void Run(int fd, FdState& state, std::deque<Pending>& queue);
   // The operation's system call; -EAGAIN when it would block.
   int Perform(Pending& p);
-  // Puts fd in the epoll set if it is not; false if it cannot wait there.
-  bool Register(int fd, FdState& state);
+  // Puts fd in the epoll set if it is not: 0, or -errno if it cannot wait
+  // there (-EAGAIN for a file that is always ready and still said EAGAIN).
+  int Register(int fd, FdState& state);
+  // Cancels fd's queued operations and forgets fd (close, or a number the
+  // kernel no longer knows).
+  void Drop(int fd);
   // Runs what epoll says is ready; timeout_ms as epoll_wait's.
   int Poll(int timeout_ms);
   // Cancels the operation whose token is target; false if none is queued.

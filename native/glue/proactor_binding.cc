@@ -1,5 +1,6 @@
 #include "glue/proactor_binding.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -8,6 +9,17 @@
 #include "glue/values.h"
 
 namespace ace::glue {
+namespace {
+
+// The backends of this thread's environment (each environment has its own
+// thread), for ForgetFdEverywhere.
+thread_local std::vector<Backend*> live_backends;
+
+}  // namespace
+
+void ForgetFdEverywhere(int fd) {
+  for (Backend* b : live_backends) b->ForgetFd(fd);
+}
 
 Napi::Function ProactorBinding::Define(Napi::Env env) {
   return DefineClass(
@@ -73,6 +85,7 @@ ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
   std::string what;
   backend_ = CreateBackend(info[0].As<Napi::String>(), options, &err, &what);
   if (!backend_) throw SystemError(env, -err, what);
+  live_backends.push_back(backend_.get());
 
   auto array = completions.As<Napi::Int32Array>();
   completions_ref_ = Napi::Persistent(array);
@@ -102,6 +115,10 @@ void ProactorBinding::Teardown() {
     watch_->Close();
     // Nothing can wake a closed proactor: let the JS side be collected.
     watch_->Hold(false);
+  }
+  if (backend_) {
+    auto& live = live_backends;
+    live.erase(std::remove(live.begin(), live.end(), backend_.get()), live.end());
   }
   // The ring goes first: only then has the kernel let go of pinned memory.
   backend_.reset();

@@ -14,6 +14,10 @@
 
 namespace ace::glue {
 
+// Tells every live backend of this thread that fd was closed outside it
+// (socket.close): a backend that caches what it knows of an fd forgets it.
+void ForgetFdEverywhere(int fd);
+
 class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
  public:
   // The JS class: new Proactor(backend, options, completions, onReady).

@@ -1,6 +1,7 @@
 #include "glue/socket_binding.h"
 
 #include "common/socket_ops.h"
+#include "glue/proactor_binding.h"
 #include "glue/values.h"
 
 namespace ace::glue {
@@ -58,7 +59,9 @@ Napi::Value Shutdown(const Napi::CallbackInfo& info) {
   return Num(info, sock::Shutdown(Int(info, 0), Int(info, 1)));
 }
 Napi::Value Close(const Napi::CallbackInfo& info) {
-  return Num(info, sock::Close(Int(info, 0)));
+  const int fd = Int(info, 0);
+  ForgetFdEverywhere(fd);
+  return Num(info, sock::Close(fd));
 }
 Napi::Value Pair(const Napi::CallbackInfo& info) {
   int fds[2];

@@ -700,6 +700,32 @@ describe.each(backends)('the %s proactor core', (backend) => {
     });
   });
 
+  describe("when a handle the proactor used is closed with the framework's socket close, and its number comes back", () => {
+    it('should serve the new socket on that number', async () => {
+      const proactor = new Proactor({ backend });
+      try {
+        const rec = new Reads(proactor);
+        const [a, peer] = socketPair();
+        const { rs } = streams(rec, a, proactor);
+        rs.read(new MessageBlock(8), 8);
+        proactor.handleEvents(0);
+        // Closed outside the proactor (SockStream.close() does this): the read ends.
+        sock.close(a);
+        sock.close(peer);
+        await dispatchUntil(proactor, () => rec.seen.length === 1, 'the read on the closed socket');
+        const [a2, peer2] = socketPair();
+        toClose.push(a2, peer2);
+        expect(a2).toBe(a);
+        streams(rec, a2, proactor).rs.read(new MessageBlock(8), 8);
+        sock.sendNow(peer2, Buffer.from('again'), 0, 5);
+        await dispatchUntil(proactor, () => rec.seen.length === 2, 'the read on the new socket', 2000);
+        expect(rec.seen[1].text).toBe('again');
+      } finally {
+        await proactor.close();
+      }
+    });
+  });
+
   describe('when a worker is terminated with operations in flight and the SQ full', () => {
     it('should cancel them all before the ring goes, so no read lands after, and release every fd', async () => {
       const script = `
