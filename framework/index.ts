@@ -12,8 +12,10 @@ export { AsynchAcceptor, type AsynchAcceptorOptions } from './proactor/AsynchAcc
 export { AsynchConnect } from './proactor/AsynchConnect';
 export { AsynchConnector, type AsynchConnectorOptions } from './proactor/AsynchConnector';
 export { AsynchOperation } from './proactor/AsynchOperation';
+export { AsynchReadFile } from './proactor/AsynchReadFile';
 export { AsynchReadStream } from './proactor/AsynchReadStream';
 export { AsynchResult } from './proactor/AsynchResult';
+export { AsynchWriteFile } from './proactor/AsynchWriteFile';
 export { AsynchWriteStream } from './proactor/AsynchWriteStream';
 export { BufferRing, type BufferRingOptions } from './proactor/BufferRing';
 export { Handler } from './proactor/Handler';
@@ -25,11 +27,14 @@ export { RegisteredBufferPool, type BufferPoolOptions } from './proactor/Registe
 export { type DispatchStrategy, type ProactorOptions } from './proactor/ProactorOptions';
 export { ServiceHandler } from './proactor/ServiceHandler';
 export { UringProactorImpl } from './proactor/UringProactorImpl';
+export { EpollProactorImpl } from './proactor/EpollProactorImpl';
 export { AsynchAcceptResult } from './proactor/results/AsynchAcceptResult';
 export { AsynchConnectResult } from './proactor/results/AsynchConnectResult';
 export { AsynchReadMultishotResult } from './proactor/results/AsynchReadMultishotResult';
+export { AsynchReadFileResult } from './proactor/results/AsynchReadFileResult';
 export { AsynchReadStreamResult } from './proactor/results/AsynchReadStreamResult';
 export { AsynchTimerResult } from './proactor/results/AsynchTimerResult';
+export { AsynchWriteFileResult } from './proactor/results/AsynchWriteFileResult';
 export { AsynchWriteStreamResult } from './proactor/results/AsynchWriteStreamResult';
 export { PROACTOR_IMPL, PROACTOR_OPTIONS } from './proactor/tokens';
 export { CompletionFlag } from './native/NativeBinding';

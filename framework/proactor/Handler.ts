@@ -1,7 +1,9 @@
 import { INVALID_HANDLE, type Handle } from '../common/Handle';
 import { type AsynchAcceptResult } from './results/AsynchAcceptResult';
 import { type AsynchConnectResult } from './results/AsynchConnectResult';
+import { type AsynchReadFileResult } from './results/AsynchReadFileResult';
 import { type AsynchReadStreamResult } from './results/AsynchReadStreamResult';
+import { type AsynchWriteFileResult } from './results/AsynchWriteFileResult';
 import { type AsynchWriteStreamResult } from './results/AsynchWriteStreamResult';
 import { type Proactor } from './Proactor';
 
@@ -29,6 +31,10 @@ export class Handler {
   handleReadStream(_result: AsynchReadStreamResult): void {}
   /** An AsynchWriteStream.write/writev finished. */
   handleWriteStream(_result: AsynchWriteStreamResult): void {}
+  /** An AsynchReadFile.read/readv finished. */
+  handleReadFile(_result: AsynchReadFileResult): void {}
+  /** An AsynchWriteFile.write/writev finished. */
+  handleWriteFile(_result: AsynchWriteFileResult): void {}
   /** An AsynchAccept.accept finished. */
   handleAccept(_result: AsynchAcceptResult): void {}
   /** An AsynchConnect.connect finished. */

@@ -51,12 +51,18 @@ export class AsynchReadStreamResult extends AsynchResult {
 
   /** @internal */
   prepare(native: NativeProactor): number {
-    if (this.vectors) return native.readv(this.slot, this.gen, this.handle, this.vectors.views, this.vectors.iovecs, -1);
+    const at = this.position();
+    if (this.vectors) return native.readv(this.slot, this.gen, this.handle, this.vectors.views, this.vectors.iovecs, at);
     const mb = this.messageBlock;
     if (mb.registeredWith === native) {
-      return native.readFixed(this.slot, this.gen, this.handle, mb.buffer, mb.wrPtr(), this.bytesToRead, -1, mb.ownerIndex);
+      return native.readFixed(this.slot, this.gen, this.handle, mb.buffer, mb.wrPtr(), this.bytesToRead, at, mb.ownerIndex);
     }
-    return native.read(this.slot, this.gen, this.handle, mb.buffer, mb.wrPtr(), this.bytesToRead, -1);
+    return native.read(this.slot, this.gen, this.handle, mb.buffer, mb.wrPtr(), this.bytesToRead, at);
+  }
+
+  /** Where in the file the read starts; -1: a stream's current position. */
+  protected position(): number {
+    return -1;
   }
 
   /** @internal */

@@ -64,13 +64,19 @@ export class AsynchWriteStreamResult extends AsynchResult {
 
   /** @internal */
   prepare(native: NativeProactor): number {
-    if (this.vectors) return native.writev(this.slot, this.gen, this.handle, this.vectors.views, this.vectors.iovecs, -1);
+    const at = this.position();
+    if (this.vectors) return native.writev(this.slot, this.gen, this.handle, this.vectors.views, this.vectors.iovecs, at);
     const mb = this.messageBlock;
     if (this.zeroCopy) return native.sendZc(this.slot, this.gen, this.handle, mb.buffer, mb.rdPtr(), this.bytesToWrite, 0);
     if (mb.registeredWith === native) {
-      return native.writeFixed(this.slot, this.gen, this.handle, mb.buffer, mb.rdPtr(), this.bytesToWrite, -1, mb.ownerIndex);
+      return native.writeFixed(this.slot, this.gen, this.handle, mb.buffer, mb.rdPtr(), this.bytesToWrite, at, mb.ownerIndex);
     }
-    return native.write(this.slot, this.gen, this.handle, mb.buffer, mb.rdPtr(), this.bytesToWrite, -1);
+    return native.write(this.slot, this.gen, this.handle, mb.buffer, mb.rdPtr(), this.bytesToWrite, at);
+  }
+
+  /** Where in the file the write starts; -1: a stream's current position. */
+  protected position(): number {
+    return -1;
   }
 
   /** @internal */
