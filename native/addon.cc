@@ -1,5 +1,7 @@
-// The addon's entry point: N-API glue only. Context-aware (no static state),
-// so each worker thread gets its own instance.
+// The addon's entry point: N-API glue only. Context-aware (no process-wide
+// state; the one registry, of live backends, is per thread, and each
+// environment has its own thread), so each worker thread gets its own
+// instance.
 #include <napi.h>
 
 #include "common/backend.h"
@@ -12,6 +14,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Proactor", ace::glue::ProactorBinding::Define(env));
   exports.Set("backends", Napi::String::New(env, ace::BackendNames()));
+  exports.Set("alignOffset", Napi::Function::New<ace::glue::AlignOffset>(env, "alignOffset"));
   ace::glue::InitSocket(env, exports);
   ace::glue::InitReactor(env, exports);
   return exports;

@@ -155,4 +155,6 @@ export interface NativeBinding {
   /** The reactor demultiplexers this build has, most preferred first, comma-separated. */
   reactorBackends: string;
   socket: NativeSocket;
+  /** Bytes into buffer at which its memory is aligned to align (a power of two). */
+  alignOffset(buffer: Uint8Array, align: number): number;
 }

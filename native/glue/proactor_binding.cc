@@ -17,6 +17,17 @@ thread_local std::vector<Backend*> live_backends;
 
 }  // namespace
 
+Napi::Value AlignOffset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes bytes = GetBytes(env, info[0], "buffer");
+  const uint32_t align = info[1].As<Napi::Number>().Uint32Value();
+  if (align == 0 || (align & (align - 1)) != 0) {
+    throw Napi::RangeError::New(env, "align must be a power of two");
+  }
+  const auto address = reinterpret_cast<uintptr_t>(bytes.data);
+  return Napi::Number::New(env, static_cast<double>((align - address % align) % align));
+}
+
 void ForgetFdEverywhere(int fd) {
   for (Backend* b : live_backends) b->ForgetFd(fd);
 }

@@ -14,6 +14,10 @@
 
 namespace ace::glue {
 
+// alignOffset(buffer, align): how many bytes into buffer its memory is
+// aligned to align (a power of two), for O_DIRECT-ready blocks.
+Napi::Value AlignOffset(const Napi::CallbackInfo& info);
+
 // Tells every live backend of this thread that fd was closed outside it
 // (socket.close): a backend that caches what it knows of an fd forgets it.
 void ForgetFdEverywhere(int fd);

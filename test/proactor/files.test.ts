@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageBlock } from '../../framework/common/MessageBlock';
@@ -118,4 +118,37 @@ describe.each(backends)('AsynchReadFile and AsynchWriteFile on %s', (backend) =>
     closeSync(wo);
     expect([h.reads[0].success, h.reads[0].errorCode]).toEqual([false, 'EBADF']);
   });
+
+  it('should read and write O_DIRECT files through the buffer pool (registered on io_uring)', async () => {
+    const path = join(dir, 'direct');
+    let direct = -1;
+    try {
+      direct = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_DIRECT);
+    } catch (e) {
+      // A file system without O_DIRECT (tmpfs) says EINVAL: nothing to test there.
+      if ((e as NodeJS.ErrnoException).code === 'EINVAL') return;
+      throw e;
+    }
+    try {
+      const r = new AsynchReadFile();
+      const w = new AsynchWriteFile();
+      r.open(h, direct, undefined, proactor);
+      w.open(h, direct, undefined, proactor);
+      const out = proactor.bufferPool().acquire();
+      out.copy(Buffer.alloc(4096, 'z'));
+      w.write(out, 4096, 8192);
+      await dispatchUntil(proactor, () => h.writes.length === 1, 'the O_DIRECT write');
+      expect([h.writes[0].success, h.writes[0].errorCode, h.writes[0].bytesTransferred]).toEqual([true, '', 4096]);
+      const back = proactor.bufferPool().acquire();
+      r.read(back, 4096, 8192);
+      await dispatchUntil(proactor, () => h.reads.length === 1, 'the O_DIRECT read');
+      expect([h.reads[0].success, h.reads[0].errorCode, h.reads[0].bytesTransferred]).toEqual([true, '', 4096]);
+      expect(back.data().equals(Buffer.alloc(4096, 'z'))).toBe(true);
+      out.release();
+      back.release();
+    } finally {
+      closeSync(direct);
+    }
+  });
 });
+
