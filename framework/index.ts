@@ -20,7 +20,7 @@ export { AsynchWriteStream } from './proactor/AsynchWriteStream';
 export { BufferRing, type BufferRingOptions } from './proactor/BufferRing';
 export { Handler } from './proactor/Handler';
 export { NativeProactorImpl } from './proactor/NativeProactorImpl';
-export { Proactor } from './proactor/Proactor';
+export { Proactor, type RunOptions } from './proactor/Proactor';
 export { ProactorFactory } from './proactor/ProactorFactory';
 export { ProactorImpl, type HandlerErrorHook } from './proactor/ProactorImpl';
 export { RegisteredBufferPool, type BufferPoolOptions } from './proactor/RegisteredBufferPool';

@@ -76,6 +76,10 @@ export interface NativeProactor {
   start(unref?: boolean): void;
   /** Holds the JS side strongly (operations in flight, or watched), or lets it be collected. */
   hold(strong: boolean): void;
+  /** The fd that polls readable while completions wait (the ring's eventfd, the epoll fd). */
+  notifyFd(): number;
+  /** Re-arms notifyFd() (reads the eventfd) before a drain. */
+  clearNotify(): void;
   /** Test hook: the next count submits fail with negErrno before entering the kernel. */
   failNextSubmits(count: number, negErrno: number): void;
   stop(): void;

@@ -44,6 +44,8 @@ export class NativeProactorImpl extends ProactorImpl {
   private closed = false;
   /** Operations started while closing: they complete with ECANCELED, never reaching the kernel. */
   private stillborn: AsynchResult[] = [];
+  /** getHandle() was asked for: handleEvents re-arms the handle as it drains. */
+  private handleWatched = false;
   /** The call-through loop's idle wait (whenReady), settled by the next wake. */
   private readyWaiter: (() => void) | undefined;
   /** Completions of results whose handler is running (close() from inside it): delivered when it returns. */
@@ -211,6 +213,9 @@ export class NativeProactorImpl extends ProactorImpl {
       throw new ProactorError('reentrant', 'handleEvents() was called from inside a completion handler');
     }
     if (this.closed) throw new ProactorError('closed', 'handleEvents() on a closed proactor');
+    // Another loop watches the handle: it must stop polling readable once
+    // what it announced is taken, as libuv's watch re-arms it before a drain.
+    if (this.handleWatched) this.native.clearNotify();
     const ready = this.native.wait(timeoutMs);
     if (ready < 0) {
       if (ready === -Errno.EINTR) return 0;
@@ -233,6 +238,12 @@ export class NativeProactorImpl extends ProactorImpl {
       this.native.stop();
       this.releaseIfIdle();
     }
+  }
+
+  notifyHandle(): number {
+    if (this.closed) throw new ProactorError('closed', 'getHandle() on a closed proactor');
+    this.handleWatched = true;
+    return this.native.notifyFd();
   }
 
   whenReady(): Promise<void> {

@@ -15,6 +15,14 @@ interface Run {
   done: Promise<void>;
   resolve: () => void;
   strategy: DispatchStrategy;
+  /** Ends a timed run. */
+  timer?: NodeJS.Timeout;
+}
+
+/** How a run of the event loop is bounded. */
+export interface RunOptions {
+  /** End the run after this many ms (ACE's run_event_loop(tv)); default: until proactorEndEventLoop(). */
+  timeLimitMs?: number;
 }
 
 /** The longest handleEvents wait the kernel takes in one call (2^31 - 1 ms). */
@@ -62,6 +70,13 @@ export class Proactor {
     return previous;
   }
 
+  /** Closes the process-wide Proactor, if one was made, and forgets it (ACE's close_singleton). */
+  static async closeSingleton(): Promise<void> {
+    const singleton = Proactor.singleton;
+    Proactor.singleton = undefined;
+    await singleton?.close();
+  }
+
   /** The Bridge implementor (backend) behind this proactor. */
   implementation(): ProactorImpl {
     return this.impl;
@@ -91,7 +106,11 @@ export class Proactor {
    * next, and for its own work alike. Called again while running, it
    * returns the same Promise; asking for the other strategy then throws.
    */
-  proactorRunEventLoop(strategy: DispatchStrategy = 'post-reactive'): Promise<void> {
+  proactorRunEventLoop(strategy: DispatchStrategy = 'post-reactive', options: RunOptions = {}): Promise<void> {
+    const limit = options.timeLimitMs;
+    if (limit !== undefined && !(Number.isFinite(limit) && limit >= 0)) {
+      throw new ProactorError('invalid-argument', `proactorRunEventLoop: timeLimitMs must be a finite number >= 0, got ${limit}`);
+    }
     if (strategy !== 'post-reactive' && strategy !== 'call-through') {
       throw new ProactorError('invalid-argument', `proactorRunEventLoop: unknown strategy '${String(strategy)}' (post-reactive or call-through)`);
     }
@@ -108,8 +127,17 @@ export class Proactor {
     this.endRequested = false;
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
-    const run = { done, resolve, strategy };
+    const run: Run = { done, resolve, strategy };
     this.running = run;
+    if (limit !== undefined) {
+      // ACE's run_event_loop(tv): the run ends when the time is up, without
+      // asking the loop to end (proactorEventLoopDone() stays false).
+      run.timer = setTimeout(() => {
+        if (this.running !== run) return;
+        this.finishRun();
+        if (strategy === 'call-through') this.impl.wakeup();
+      }, limit);
+    }
     if (strategy === 'post-reactive') this.impl.watch(true);
     else void this.runCallThrough(run);
     return done;
@@ -155,6 +183,20 @@ export class Proactor {
     if (running.strategy === 'call-through') this.impl.wakeup();
   }
 
+  /** Clears the request to end, so that proactorEventLoopDone() is false again (ACE's proactor_reset_event_loop). */
+  proactorResetEventLoop(): void {
+    this.endRequested = false;
+  }
+
+  /**
+   * The fd that polls readable while completions wait to be dispatched
+   * (ACE's get_handle): watch it in another event loop and call
+   * handleEvents(0) when it is readable.
+   */
+  getHandle(): number {
+    return this.impl.notifyHandle();
+  }
+
   /** Whether the event loop has been asked to end. */
   proactorEventLoopDone(): boolean {
     return this.endRequested;
@@ -179,9 +221,19 @@ export class Proactor {
     return this.timers.schedule(handler, act, delayMs, intervalMs);
   }
 
-  /** Cancels a timer by id, or all of a handler's; returns how many were cancelled. */
-  cancelTimer(timer: number | Handler): number {
-    return typeof timer === 'number' ? this.timers.cancel(timer) : this.timers.cancelHandler(timer);
+  /** Calls handler.handleTimeOut(now, act) every intervalMs, the first time intervalMs from now (ACE's schedule_repeating_timer). */
+  scheduleRepeatingTimer(handler: Handler, act: unknown, intervalMs: number): number {
+    if (!(intervalMs > 0)) throw new ProactorError('invalid-argument', `scheduleRepeatingTimer: the interval must be > 0, got ${intervalMs}`);
+    return this.timers.schedule(handler, act, intervalMs, intervalMs);
+  }
+
+  /**
+   * Cancels a timer by id, or all of a handler's; returns how many were
+   * cancelled. Given `out`, a cancelled timer's act is put in out.act (ACE's
+   * `const void **act` out-parameter).
+   */
+  cancelTimer(timer: number | Handler, out?: { act?: unknown }): number {
+    return typeof timer === 'number' ? this.timers.cancel(timer, out) : this.timers.cancelHandler(timer);
   }
 
   /** Posts howMany no-op completions; each calls handler.handleWakeup(). */
@@ -238,6 +290,7 @@ export class Proactor {
     const running = this.running;
     if (!running) return;
     this.running = undefined;
+    if (running.timer) clearTimeout(running.timer);
     if (running.strategy === 'post-reactive') this.impl.watch(false);
     running.resolve();
   }

@@ -37,6 +37,8 @@ export abstract class ProactorImpl {
    * call-through loop's idle wait.
    */
   abstract whenReady(): Promise<void>;
+  /** The fd that polls readable while completions wait (ACE's get_handle). */
+  abstract notifyHandle(): number;
   /** Makes a wait in handleEvents or whenReady end now (ACE posts a wakeup completion). */
   abstract wakeup(): void;
   /** Post-reactive dispatch: let Node's loop wake us for completions. */

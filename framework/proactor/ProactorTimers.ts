@@ -35,10 +35,11 @@ export class ProactorTimers {
     return id;
   }
 
-  /** Cancels one timer; returns 1 if it was armed, else 0. */
-  cancel(timerId: number): number {
+  /** Cancels one timer; returns 1 if it was armed, else 0. Its act goes to out.act. */
+  cancel(timerId: number, out?: { act?: unknown }): number {
     const result = this.armed.get(timerId);
     if (!result) return 0;
+    if (out) out.act = result.act;
     this.armed.delete(timerId);
     result.cancelled = true;
     this.impl.cancel(result);

@@ -66,6 +66,8 @@ Napi::Function ProactorBinding::Define(Napi::Env env) {
        InstanceMethod<&ProactorBinding::Supports>("supports"),
        InstanceMethod<&ProactorBinding::Backlog>("backlog"),
        InstanceMethod<&ProactorBinding::Hold>("hold"),
+       InstanceMethod<&ProactorBinding::NotifyFd>("notifyFd"),
+       InstanceMethod<&ProactorBinding::ClearNotify>("clearNotify"),
        InstanceMethod<&ProactorBinding::FailNextSubmits>("failNextSubmits")});
 }
 
@@ -471,6 +473,17 @@ Napi::Value ProactorBinding::Start(const Napi::CallbackInfo& info) {
 // proactor can be collected (its finalizer closes the ring).
 Napi::Value ProactorBinding::Hold(const Napi::CallbackInfo& info) {
   watch_->Hold(info[0].ToBoolean());
+  return info.Env().Undefined();
+}
+
+// notifyFd(): the fd that polls readable while completions wait.
+Napi::Value ProactorBinding::NotifyFd(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), Live(info.Env())->NotifyFd());
+}
+
+// clearNotify(): re-arms notifyFd() before a drain its watcher asked for.
+Napi::Value ProactorBinding::ClearNotify(const Napi::CallbackInfo& info) {
+  Live(info.Env())->ClearNotify();
   return info.Env().Undefined();
 }
 

@@ -70,6 +70,8 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   // Holds or lets go of the JS side (see proactor_binding.cc).
   Napi::Value Hold(const Napi::CallbackInfo& info);
   Napi::Value FailNextSubmits(const Napi::CallbackInfo& info);
+  Napi::Value NotifyFd(const Napi::CallbackInfo& info);
+  Napi::Value ClearNotify(const Napi::CallbackInfo& info);
 
   // Ready-to-use backend or a thrown Error.
   Backend* Live(const Napi::Env& env);
