@@ -22,7 +22,7 @@ export { Handler } from './proactor/Handler';
 export { NativeProactorImpl } from './proactor/NativeProactorImpl';
 export { Proactor, type RunOptions } from './proactor/Proactor';
 export { ProactorFactory } from './proactor/ProactorFactory';
-export { ProactorImpl, type HandlerErrorHook } from './proactor/ProactorImpl';
+export { ProactorImpl, type CancelCount, type HandlerErrorHook } from './proactor/ProactorImpl';
 export { RegisteredBufferPool, type BufferPoolOptions } from './proactor/RegisteredBufferPool';
 export { type DispatchStrategy, type ProactorOptions } from './proactor/ProactorOptions';
 export { ServiceHandler } from './proactor/ServiceHandler';

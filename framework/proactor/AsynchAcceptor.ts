@@ -112,7 +112,7 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
     return this.listener.getLocalAddr();
   }
 
-  /** Cancels the accepts in flight; returns how many were asked to cancel. */
+  /** Cancels the accepts in flight; returns ACE's codes (see AsynchOperation.cancel). */
   cancel(): number {
     return this.asynchAccept.cancel();
   }

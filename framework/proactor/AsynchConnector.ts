@@ -47,7 +47,7 @@ export class AsynchConnector<H extends ServiceHandler> extends Handler {
     this.asynchConnect.connect(INVALID_HANDLE, remote, local, reuseAddr, act);
   }
 
-  /** Cancels the connects in flight; returns how many were asked to cancel. */
+  /** Cancels the connects in flight; returns ACE's codes (see AsynchOperation.cancel). */
   cancel(): number {
     return this.asynchConnect.cancel();
   }

@@ -39,11 +39,17 @@ export abstract class AsynchOperation {
 
   /**
    * Asks the kernel to cancel every operation this object started. Each
-   * still completes, with ECANCELED if the cancel won the race. Returns how
-   * many were asked to cancel.
+   * still completes, with ECANCELED if the cancel won the race. Returns
+   * ACE's codes: 0 every operation in flight was asked to cancel, 1 none
+   * was in flight (all had completed), 2 some cannot be cancelled any more
+   * (a zero-copy send waiting for the kernel to let go of its block), -1
+   * the operation is not open.
    */
   cancel(): number {
-    return this.proactor().implementation().cancelOwnedBy(this);
+    if (!this.proactor_) return -1;
+    const { requested, uncancellable } = this.proactor_.implementation().cancelOwnedBy(this);
+    if (uncancellable > 0) return 2;
+    return requested > 0 ? 0 : 1;
   }
 
   /** The proactor this operation dispatches through. */

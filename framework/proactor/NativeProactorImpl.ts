@@ -8,7 +8,7 @@ import { type AsynchOperation } from './AsynchOperation';
 import { type AsynchResult } from './AsynchResult';
 import { BufferRing, type BufferRingOptions, type BufferWaiter } from './BufferRing';
 import { InflightTable } from './InflightTable';
-import { ProactorImpl } from './ProactorImpl';
+import { type CancelCount, ProactorImpl } from './ProactorImpl';
 import { type ProactorOptions } from './ProactorOptions';
 import { RegisteredBufferPool } from './RegisteredBufferPool';
 import { AsynchCloseResult } from './results/AsynchCloseResult';
@@ -179,16 +179,22 @@ export class NativeProactorImpl extends ProactorImpl {
     this.queueFlush();
   }
 
-  cancelOwnedBy(owner: AsynchOperation): number {
+  cancelOwnedBy(owner: AsynchOperation): CancelCount {
     // Waiters restart as cancellations: look at the table before they do.
     const inflight = this.table.snapshot();
-    let n = this.cancelWaiters((w) => w.owner === owner);
+    let requested = this.cancelWaiters((w) => w.owner === owner);
+    let uncancellable = 0;
     for (const result of inflight) {
       if (result.owner !== owner) continue;
+      // A zero-copy send that has sent waits only for the kernel to let go.
+      if (result.awaitsNotification()) {
+        uncancellable++;
+        continue;
+      }
       this.cancel(result);
-      n++;
+      requested++;
     }
-    return n;
+    return { requested, uncancellable };
   }
 
   closeHandle(handle: Handle, done: (error: number) => void): void {

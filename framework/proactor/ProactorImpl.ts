@@ -4,6 +4,14 @@ import { type AsynchResult } from './AsynchResult';
 import { type BufferRing, type BufferRingOptions } from './BufferRing';
 import { type RegisteredBufferPool } from './RegisteredBufferPool';
 
+/** What AsynchOperation.cancel() found in flight. */
+export interface CancelCount {
+  /** Operations asked to cancel (each still completes: ECANCELED if the cancel won). */
+  requested: number;
+  /** Operations past cancelling (a zero-copy send waiting for its notification). */
+  uncancellable: number;
+}
+
 /** Receives what a completion handler threw; dispatch goes on. */
 export type HandlerErrorHook = (error: unknown, result: AsynchResult | undefined) => void;
 
@@ -26,8 +34,8 @@ export abstract class ProactorImpl {
   abstract start(result: AsynchResult): void;
   /** Asks the kernel to cancel result; it still completes (ECANCELED). */
   abstract cancel(result: AsynchResult): void;
-  /** Cancels every result in flight that owner started; returns how many. */
-  abstract cancelOwnedBy(owner: AsynchOperation): number;
+  /** Cancels every result in flight that owner started; says how many were asked, and how many cannot be any more. */
+  abstract cancelOwnedBy(owner: AsynchOperation): CancelCount;
 
   /** Call-through dispatch: 1 dispatched, 0 timed out, -1 error. */
   abstract handleEvents(timeoutMs: number): number;
