@@ -1,6 +1,7 @@
 import { type InetAddr } from '../common/InetAddr';
 import { MessageBlock } from '../common/MessageBlock';
 import { ProactorError } from '../common/ProactorError';
+import { debug } from '../common/debug';
 import { SockStream } from '../common/SockStream';
 import { INVALID_HANDLE } from '../common/Handle';
 import { AsynchConnect } from './AsynchConnect';
@@ -16,7 +17,11 @@ export interface AsynchConnectorOptions<H extends ServiceHandler> {
   makeHandler?: () => H;
   /** Call handler.addresses(remote, local) before open(); default false. */
   passAddresses?: boolean;
-  /** Call validateConnection() for every attempt, failed ones too; default false. */
+  /**
+   * Call validateConnection() for every attempt, failed ones too — the one
+   * way a connector's user learns how a connect went, as ACE says; default
+   * true, as in ACE.
+   */
   validateNewConnection?: boolean;
   /** The proactor to connect on; default Proactor.instance(). */
   proactor?: Proactor;
@@ -25,8 +30,9 @@ export interface AsynchConnectorOptions<H extends ServiceHandler> {
 /**
  * ACE_Asynch_Connector — POSA2 Connector (Acceptor-Connector) on the
  * Proactor: connects asynchronously and, on success, makes a ServiceHandler
- * and opens it. A failed attempt closes its socket; with
- * validateNewConnection, validateConnection() hears of it.
+ * and opens it. A failed attempt closes its socket, is logged with
+ * NODE_DEBUG=proactor, and reaches validateConnection() (unless
+ * validateNewConnection is false).
  *
  * @example
  * const connector = new AsynchConnector<Client>();
@@ -76,9 +82,11 @@ export class AsynchConnector<H extends ServiceHandler> extends Handler {
   override handleConnect(result: AsynchConnectResult): void {
     const handle = result.connectHandle;
     const proactor = this.asynchConnect.proactor();
-    const { passAddresses, validateNewConnection } = this.options;
+    const { passAddresses } = this.options;
+    const validateNewConnection = this.options.validateNewConnection ?? true;
     const remote = result.remoteAddress;
     if (!result.success) {
+      debug(`AsynchConnector: connect to ${remote} failed: ${result.errorCode}`);
       try {
         if (validateNewConnection) this.validateConnection(result, remote, undefined);
       } finally {

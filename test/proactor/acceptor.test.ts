@@ -119,6 +119,24 @@ describe.each(backends)('AsynchAcceptor and AsynchConnector on %s', (backend) =>
     expect(seen).toEqual(['ECONNREFUSED']);
     expect(handlers).toEqual([]);
   });
+
+  it("should tell validateConnection of a refused connect by default, as ACE's connector does", async () => {
+    const probe = new SockAcceptor();
+    probe.open(new InetAddr(0, '127.0.0.1'));
+    const port = probe.getLocalAddr().port;
+    probe.close();
+    const seen: string[] = [];
+    const connector = new (class extends AsynchConnector<Probe> {
+      override validateConnection(r: AsynchConnectResult) {
+        seen.push(r.success ? 'ok' : r.errorCode);
+        return true;
+      }
+    })();
+    connector.open({ proactor, makeHandler: make });
+    connector.connect(new InetAddr(port, '127.0.0.1'));
+    await dispatchUntil(proactor, () => seen.length === 1 && proactor.inflight() === 0, 'the refusal');
+    expect(seen).toEqual(['ECONNREFUSED']);
+  });
 });
 
 describe.each(backends)('a service handler whose open() throws, on %s', (backend) => {
