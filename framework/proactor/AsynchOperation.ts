@@ -1,5 +1,6 @@
 import { INVALID_HANDLE, type Handle } from '../common/Handle';
 import { ProactorError } from '../common/ProactorError';
+import { Errno } from '../common/errno';
 import { type AsynchResult } from './AsynchResult';
 import { type Handler } from './Handler';
 import { Proactor } from './Proactor';
@@ -69,7 +70,7 @@ export abstract class AsynchOperation {
    */
   recycle(result: AsynchResult): void {
     // A result started before the latest open() belongs to the old binding.
-    if (this.spare === null && result.reusable() && result.openEpoch === this.epoch) this.spare = result;
+    if (this.spare === null && result.settle === undefined && result.reusable() && result.openEpoch === this.epoch) this.spare = result;
   }
 
   /** The result kept by recycle(), if it is of kind; the caller re-initiates it. */
@@ -83,6 +84,31 @@ export abstract class AsynchOperation {
   /** @internal Starts result again (a later phase of the same operation). */
   restart(result: AsynchResult): void {
     this.start(result);
+  }
+
+  /**
+   * The Promise form of an initiation: starts result, whose completion
+   * resolves the Promise with it (success or not) instead of calling the
+   * handler. Aborting signal cancels the operation; if the cancel wins the
+   * Promise rejects with an AbortError whose cause is the result.
+   */
+  protected startAsync<R extends AsynchResult>(result: R, signal?: AbortSignal): Promise<R> {
+    if (signal?.aborted) return Promise.reject(abortError(signal, undefined));
+    return new Promise<R>((resolve, reject) => {
+      const onAbort = () => this.proactor_?.implementation().cancel(result);
+      result.settle = (r) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (signal?.aborted && r.error === Errno.ECANCELED) reject(abortError(signal, r));
+        else resolve(r as R);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        this.start(result);
+      } catch (e) {
+        signal?.removeEventListener('abort', onAbort);
+        reject(e);
+      }
+    });
   }
 
   /** Puts result in flight on this operation's proactor. */
@@ -103,4 +129,11 @@ export abstract class AsynchOperation {
       throw new ProactorError('invalid-argument', `${this.constructor.name}.${what}: ${n} bytes is not within 1..${max} (${limitName})`);
     }
   }
+}
+
+/** The DOMException an aborted Promise-form operation rejects with; the result (if any) is its cause. */
+function abortError(signal: AbortSignal, result: AsynchResult | undefined): Error {
+  const e = new DOMException(typeof signal.reason === 'string' ? signal.reason : 'The operation was aborted', 'AbortError');
+  if (result) Object.defineProperty(e, 'cause', { value: result });
+  return e;
 }

@@ -21,6 +21,13 @@ export class AsynchReadFile extends AsynchOperation {
     this.start(new AsynchReadFileResult(handler, this.handle_, mb, bytesToRead, checkOffset(offset), act, this.completionKey_, priority, signalNumber, this, false));
   }
 
+  /** The Promise form of read(): resolves with the result instead of calling the handler; aborting signal cancels it. */
+  readAsync(mb: MessageBlock, bytesToRead: number, offset: number, options: { act?: unknown; signal?: AbortSignal } = {}): Promise<AsynchReadFileResult> {
+    const handler = this.openHandler();
+    this.checkCount('readAsync', bytesToRead, mb.space(), 'the message block space');
+    return this.startAsync(new AsynchReadFileResult(handler, this.handle_, mb, bytesToRead, checkOffset(offset), options.act, this.completionKey_, 0, 0, this, false), options.signal);
+  }
+
   /** Reads up to bytesToRead at offset into the free space of the chain mb → mb.cont → … */
   readv(mb: MessageBlock, bytesToRead: number, offset: number, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();

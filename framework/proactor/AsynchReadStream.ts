@@ -27,6 +27,19 @@ export class AsynchReadStream extends AsynchOperation {
     );
   }
 
+  /**
+   * The Promise form of read(): resolves with the result (success or not)
+   * instead of calling the handler; aborting signal cancels the read.
+   *
+   * @example
+   * const r = await rs.readAsync(mb, mb.space(), { signal: AbortSignal.timeout(5000) });
+   */
+  readAsync(mb: MessageBlock, bytesToRead: number, options: { act?: unknown; signal?: AbortSignal } = {}): Promise<AsynchReadStreamResult> {
+    const handler = this.openHandler();
+    this.checkCount('readAsync', bytesToRead, mb.space(), 'the message block space');
+    return this.startAsync(new AsynchReadStreamResult(handler, this.handle_, mb, bytesToRead, options.act, this.completionKey_, 0, 0, this, false), options.signal);
+  }
+
   /** Reads up to bytesToRead into the free space of the chain mb → mb.cont → … */
   readv(mb: MessageBlock, bytesToRead: number, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();

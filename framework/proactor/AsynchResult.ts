@@ -84,7 +84,7 @@ export abstract class AsynchResult {
   /** @internal close() dispatches what was sent now; the block stays held until the notification. */
   settleEarly(): void {}
 
-  /** @internal Whether the operation that started this result may reuse it once dispatched. */
+  /** @internal Whether the operation that started this result may reuse it once dispatched (see also settle). */
   reusable(): boolean {
     return false;
   }
@@ -117,8 +117,16 @@ export abstract class AsynchResult {
       this.error = 0;
       this.bytesTransferred = res;
     }
-    this.dispatch();
+    if (this.settle) this.settle(this);
+    else this.dispatch();
   }
+
+  /**
+   * @internal Set by an operation's Promise form: the completion settles a
+   * Promise instead of calling the handler, and the result is never reused
+   * (the caller keeps it).
+   */
+  settle: ((result: AsynchResult) => void) | undefined = undefined;
 
   /** @internal Calls the handler's hook for this kind of operation. */
   protected abstract dispatch(): void;

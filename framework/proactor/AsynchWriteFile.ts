@@ -22,6 +22,13 @@ export class AsynchWriteFile extends AsynchOperation {
     this.start(new AsynchWriteFileResult(handler, this.handle_, mb, bytesToWrite, checkOffset(offset), act, this.completionKey_, priority, signalNumber, this, false));
   }
 
+  /** The Promise form of write(): resolves with the result instead of calling the handler; aborting signal cancels it. */
+  writeAsync(mb: MessageBlock, bytesToWrite: number, offset: number, options: { act?: unknown; signal?: AbortSignal } = {}): Promise<AsynchWriteFileResult> {
+    const handler = this.openHandler();
+    this.checkCount('writeAsync', bytesToWrite, mb.length(), 'the message block length');
+    return this.startAsync(new AsynchWriteFileResult(handler, this.handle_, mb, bytesToWrite, checkOffset(offset), options.act, this.completionKey_, 0, 0, this, false), options.signal);
+  }
+
   /** Writes up to bytesToWrite from the readable bytes of the chain mb → mb.cont → …, at offset. */
   writev(mb: MessageBlock, bytesToWrite: number, offset: number, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();

@@ -32,6 +32,16 @@ export class AsynchWriteStream extends AsynchOperation {
     );
   }
 
+  /**
+   * The Promise form of write(): resolves with the result (success or not)
+   * instead of calling the handler; aborting signal cancels the write.
+   */
+  writeAsync(mb: MessageBlock, bytesToWrite: number, options: { act?: unknown; signal?: AbortSignal } = {}): Promise<AsynchWriteStreamResult> {
+    const handler = this.openHandler();
+    this.checkCount('writeAsync', bytesToWrite, mb.length(), 'the message block length');
+    return this.startAsync(new AsynchWriteStreamResult(handler, this.handle_, mb, bytesToWrite, options.act, this.completionKey_, 0, 0, this, false), options.signal);
+  }
+
   /** Writes up to bytesToWrite from the readable bytes of the chain mb → mb.cont → … */
   writev(mb: MessageBlock, bytesToWrite: number, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();
