@@ -37,6 +37,27 @@ class Probe extends ServiceHandler {
   }
 }
 
+/** A loopback port nothing listens on (it was bound, then closed). */
+function closedPort(): number {
+  const probe = new SockAcceptor();
+  probe.open(new InetAddr(0, '127.0.0.1'));
+  const port = probe.getLocalAddr().port;
+  probe.close();
+  return port;
+}
+
+/** A connector whose validateConnection records how each attempt went. */
+function recordingConnector(): { connector: AsynchConnector<Probe>; seen: string[] } {
+  const seen: string[] = [];
+  const connector = new (class extends AsynchConnector<Probe> {
+    override validateConnection(r: AsynchConnectResult) {
+      seen.push(r.success ? 'ok' : r.errorCode);
+      return true;
+    }
+  })();
+  return { connector, seen };
+}
+
 expectNoFdLeaks();
 
 describe.each(backends)('AsynchAcceptor and AsynchConnector on %s', (backend) => {
@@ -102,17 +123,8 @@ describe.each(backends)('AsynchAcceptor and AsynchConnector on %s', (backend) =>
   });
 
   it('should tell validateConnection of a refused connect and close its socket', async () => {
-    const probe = new SockAcceptor();
-    probe.open(new InetAddr(0, '127.0.0.1'));
-    const port = probe.getLocalAddr().port;
-    probe.close();
-    const seen: string[] = [];
-    const connector = new (class extends AsynchConnector<Probe> {
-      override validateConnection(r: AsynchConnectResult) {
-        seen.push(r.success ? 'ok' : r.errorCode);
-        return true;
-      }
-    })();
+    const port = closedPort();
+    const { connector, seen } = recordingConnector();
     connector.open({ proactor, makeHandler: make, validateNewConnection: true });
     connector.connect(new InetAddr(port, '127.0.0.1'));
     await dispatchUntil(proactor, () => seen.length === 1 && proactor.inflight() === 0, 'the refusal');
@@ -121,17 +133,8 @@ describe.each(backends)('AsynchAcceptor and AsynchConnector on %s', (backend) =>
   });
 
   it("should tell validateConnection of a refused connect by default, as ACE's connector does", async () => {
-    const probe = new SockAcceptor();
-    probe.open(new InetAddr(0, '127.0.0.1'));
-    const port = probe.getLocalAddr().port;
-    probe.close();
-    const seen: string[] = [];
-    const connector = new (class extends AsynchConnector<Probe> {
-      override validateConnection(r: AsynchConnectResult) {
-        seen.push(r.success ? 'ok' : r.errorCode);
-        return true;
-      }
-    })();
+    const port = closedPort();
+    const { connector, seen } = recordingConnector();
     connector.open({ proactor, makeHandler: make });
     connector.connect(new InetAddr(port, '127.0.0.1'));
     await dispatchUntil(proactor, () => seen.length === 1 && proactor.inflight() === 0, 'the refusal');
