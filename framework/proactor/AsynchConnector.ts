@@ -83,7 +83,9 @@ export class AsynchConnector<H extends ServiceHandler> extends Handler {
     const handle = result.connectHandle;
     const proactor = this.asynchConnect.proactor();
     const { passAddresses } = this.options;
-    const validateNewConnection = this.options.validateNewConnection ?? true;
+    // A validateConnection that is not overridden accepts everything: no
+    // need to call it, nor to look up the local address for it.
+    const validateNewConnection = (this.options.validateNewConnection ?? true) && this.validateConnection !== AsynchConnector.prototype.validateConnection;
     const remote = result.remoteAddress;
     if (!result.success) {
       debug(`AsynchConnector: connect to ${remote} failed: ${result.errorCode}`);

@@ -133,7 +133,9 @@ export abstract class AsynchOperation {
 
 /** The DOMException an aborted Promise-form operation rejects with; the result (if any) is its cause. */
 function abortError(signal: AbortSignal, result: AsynchResult | undefined): Error {
-  const e = new DOMException(typeof signal.reason === 'string' ? signal.reason : 'The operation was aborted', 'AbortError');
+  const reason = signal.reason as unknown;
+  const why = typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : '';
+  const e = new DOMException(why ? `The operation was aborted: ${why}` : 'The operation was aborted', 'AbortError');
   if (result) Object.defineProperty(e, 'cause', { value: result });
   return e;
 }

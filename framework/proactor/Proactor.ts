@@ -108,8 +108,8 @@ export class Proactor {
    */
   proactorRunEventLoop(strategy: DispatchStrategy = 'post-reactive', options: RunOptions = {}): Promise<void> {
     const limit = options.timeLimitMs;
-    if (limit !== undefined && !(Number.isFinite(limit) && limit >= 0)) {
-      throw new ProactorError('invalid-argument', `proactorRunEventLoop: timeLimitMs must be a finite number >= 0, got ${limit}`);
+    if (limit !== undefined && !(Number.isFinite(limit) && limit >= 0 && limit <= MAX_WAIT_MS)) {
+      throw new ProactorError('invalid-argument', `proactorRunEventLoop: timeLimitMs must be from 0 to ${MAX_WAIT_MS}, got ${limit}`);
     }
     if (strategy !== 'post-reactive' && strategy !== 'call-through') {
       throw new ProactorError('invalid-argument', `proactorRunEventLoop: unknown strategy '${String(strategy)}' (post-reactive or call-through)`);
@@ -229,8 +229,8 @@ export class Proactor {
 
   /**
    * Cancels a timer by id, or all of a handler's; returns how many were
-   * cancelled. Given `out`, a cancelled timer's act is put in out.act (ACE's
-   * `const void **act` out-parameter).
+   * cancelled. Given `out` with an id, the timer's act is put in out.act
+   * (ACE's `const void **act` out-parameter).
    */
   cancelTimer(timer: number | Handler, out?: { act?: unknown }): number {
     return typeof timer === 'number' ? this.timers.cancel(timer, out) : this.timers.cancelHandler(timer);

@@ -44,6 +44,8 @@ describe.each(backends)("ACE's Proactor API on %s", (backend) => {
     expect(c.acts).toEqual(['during']);
     expect(proactor.proactorEventLoopDone()).toBe(false);
     expect(() => proactor.proactorRunEventLoop(strategy, { timeLimitMs: -1 })).toThrow(/timeLimitMs/);
+    // Beyond what a Node timer can wait: refused, not cut to 1 ms.
+    expect(() => proactor.proactorRunEventLoop(strategy, { timeLimitMs: 2 ** 31 })).toThrow(/timeLimitMs/);
   });
 
   it('should reset the request to end', async () => {
