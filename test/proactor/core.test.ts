@@ -486,7 +486,9 @@ describe.each(backends)('the %s proactor core', (backend) => {
         const cpu = process.cpuUsage(cpu0);
         proactor.proactorEndEventLoop();
         await loop;
-        expect((cpu.user + cpu.system) / 1000).toBeLessThan(100);
+        // A spinning loop takes the whole half second; the rest of the process (GC, a
+        // neighbour test's kernel work) takes a little.
+        expect((cpu.user + cpu.system) / 1000).toBeLessThan(250);
       } finally {
         await proactor.close();
       }
