@@ -4,7 +4,7 @@
 # Node itself is not instrumented: libasan is preloaded, and leak detection
 # is off because Node frees little at exit by design.
 set -euo pipefail
-[ $# -gt 0 ] || set -- test/proactor test/common
+[ $# -gt 0 ] || set -- test/proactor test/common test/ace
 root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
