@@ -45,7 +45,7 @@ function targetsTable(r: BenchResults): string[] {
   const framework = r.servers.filter((s) => s.kind === 'framework');
   const rr = r.loads.find((l) => l.id === TARGET_RR);
   const st = r.loads.find((l) => l.id === TARGET_STREAM);
-  const lines = [row(['Target (issue 4)', 'Goal', ...framework.map((s) => `\`${s.id}\``)]), row(['---', '---', ...framework.map(() => '---:')])];
+  const lines = [row(['Target', 'Goal', ...framework.map((s) => `\`${s.id}\``)]), row(['---', '---', ...framework.map(() => '---:')])];
   const add = (name: string, goal: string, value: (s: ServerSpec) => number, g: number, atLeast: boolean, fmt: (v: number) => string, applies: (s: ServerSpec) => boolean = () => true) => {
     lines.push(row([name, goal, ...framework.map((s) => {
       const v = value(s);
