@@ -468,15 +468,6 @@ export class NativeProactorImpl extends ProactorImpl {
     if (result.slot < 0 && !result.more && !this.closed) result.owner?.recycle(result);
   }
 
-  /** Hands e to the error hook; a hook that throws is reported on stderr, and dispatch goes on. */
-  private report(e: unknown, result: AsynchResult | undefined): void {
-    try {
-      this.errorHook(e, result);
-    } catch (hookError) {
-      process.stderr.write(`ace-proactor: the error hook threw: ${hookError instanceof Error && hookError.stack ? hookError.stack : String(hookError)}\n`);
-    }
-  }
-
   /** Lets the native side drop its strong hold when nothing needs this object to stay. */
   private releaseIfIdle(): void {
     if (this.held && !this.watching && !this.readyWaiter && this.table.size === 0 && !this.closed) this.hold(false);

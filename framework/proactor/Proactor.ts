@@ -163,11 +163,7 @@ export class Proactor {
         turnedAt = performance.now();
       }
     } catch (e) {
-      try {
-        this.impl.errorHook(e, undefined);
-      } catch {
-        process.stderr.write(`ace-proactor: the call-through loop ended: ${String(e)}\n`);
-      }
+      this.impl.report(e, undefined);
     } finally {
       if (this.running === run) this.finishRun();
     }

@@ -75,6 +75,15 @@ export abstract class ProactorImpl {
     process.stderr.write(`ace-proactor: uncaught exception${where}: ${text}\n`);
   };
 
+  /** Hands error to the error hook; a hook that throws is reported on stderr, and the caller goes on. */
+  report(error: unknown, result: AsynchResult | undefined): void {
+    try {
+      this.errorHook(error, result);
+    } catch (hookError) {
+      process.stderr.write(`ace-proactor: the error hook threw: ${hookError instanceof Error && hookError.stack ? hookError.stack : String(hookError)}\n`);
+    }
+  }
+
   /** The handle's close (after cancelling what is in flight on it) as an operation. */
   abstract closeHandle(handle: Handle, done: (error: number) => void): void;
 }

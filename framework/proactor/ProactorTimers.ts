@@ -68,7 +68,7 @@ export class ProactorTimers {
       result.cancelled = this.impl.isClosed();
       this.armed.delete(result.timerId);
       if (!result.success && result.error !== Errno.ECANCELED) {
-        this.report(ProactorError.fromErrno(-result.error, `timer ${result.timerId}`), result);
+        this.impl.report(ProactorError.fromErrno(-result.error, `timer ${result.timerId}`), result);
       }
       return;
     }
@@ -79,19 +79,11 @@ export class ProactorTimers {
         return;
       } catch (e) {
         this.armed.delete(result.timerId);
-        this.report(e, result);
+        this.impl.report(e, result);
         return;
       }
     }
     this.armed.delete(result.timerId);
   };
 
-  /** The error hook; one that throws is reported on stderr. */
-  private report(e: unknown, result: AsynchTimerResult): void {
-    try {
-      this.impl.errorHook(e, result);
-    } catch (hookError) {
-      process.stderr.write(`ace-proactor: the error hook threw: ${String(hookError)}\n`);
-    }
-  }
 }
