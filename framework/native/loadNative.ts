@@ -18,9 +18,20 @@ function packageRoot(): string {
 }
 
 /**
- * Loads the addon once: build/Release, then build/Debug, then
- * prebuilds/<platform>-<arch>. Fails with one message naming every place
- * tried and what to do.
+ * The prebuilt addon's path for this platform, in prebuildify's layout
+ * (the one native/package/prebuilds.js writes):
+ * prebuilds/<platform>-<arch>/node.napi[.glibc|.musl].node.
+ */
+function prebuildPath(root: string): string {
+  const header = process.platform === 'linux' ? (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header : undefined;
+  const libc = header ? (header.glibcVersionRuntime ? '.glibc' : '.musl') : '';
+  return join(root, 'prebuilds', `${process.platform}-${process.arch}`, `node.napi${libc}.node`);
+}
+
+/**
+ * Loads the addon once: build/Release, then build/Debug, then the prebuild
+ * for this platform (prebuilds/<platform>-<arch>/node.napi[.glibc].node).
+ * Fails with one message naming every place tried and what to do.
  */
 export function loadNative(): NativeBinding {
   if (binding) return binding;
@@ -28,7 +39,7 @@ export function loadNative(): NativeBinding {
   const candidates = [
     join(root, 'build', 'Release', 'ace_proactor.node'),
     join(root, 'build', 'Debug', 'ace_proactor.node'),
-    join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'ace_proactor.node'),
+    prebuildPath(root),
   ];
   const tried: string[] = [];
   for (const file of candidates) {
@@ -46,6 +57,7 @@ export function loadNative(): NativeBinding {
   throw new ProactorError(
     'native-load',
     `the ace-proactor addon could not be loaded; tried:\n  ${tried.join('\n  ')}\n` +
-      'Build it with `npm rebuild ace-proactor` (or `npx node-gyp rebuild` in the package).',
+      'No prebuilt addon fits this platform: build it with `npm rebuild ace-proactor` (or `npx node-gyp rebuild` in the package), ' +
+      'which needs python3, make and a C++17 compiler (Debian/Ubuntu: apt-get install python3 make g++).',
   );
 }

@@ -19,7 +19,8 @@ function mentions(pattern: RegExp, paths: string[]): string[] {
   );
 }
 
-const DOCS = [join(ROOT, 'package.json'), join(ROOT, 'binding.gyp'), join(ROOT, 'README.md'), ...filesUnder(join(ROOT, 'docs'))];
+// docs/api is TypeDoc's output (npm run docs), generated from the sources checked below.
+const DOCS = [join(ROOT, 'package.json'), join(ROOT, 'binding.gyp'), join(ROOT, 'README.md'), ...filesUnder(join(ROOT, 'docs')).filter((f) => !f.startsWith(join(ROOT, 'docs', 'api')))];
 const SOURCES = [...filesUnder(join(ROOT, 'framework')), ...filesUnder(join(ROOT, 'applications'))];
 
 describe('what the package says it runs on', () => {
