@@ -1,0 +1,47 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { ROOT } from './snippets';
+
+/**
+ * The documents' links into the tree: each names a file that exists and,
+ * where the link's text is a code name (`Proactor.handleEvents`,
+ * `Backend::Reap`), a file that still has that name in it. Links name
+ * methods rather than line numbers so that they do not rot; this keeps
+ * the names honest.
+ */
+const DOCS = [join(ROOT, 'README.md'), ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(ROOT, 'docs', f))];
+
+interface Link {
+  doc: string;
+  text: string;
+  target: string;
+}
+
+function links(doc: string): Link[] {
+  const markdown = readFileSync(doc, 'utf8').replace(/^```[\s\S]*?^```\s*$/gm, '');
+  return [...markdown.matchAll(/\[([^\]]+)\]\(([^)\s]+)\)/g)]
+    .filter((m) => !/^[a-z]+:|^#/.test(m[2]))
+    .map((m) => ({ doc: relative(ROOT, doc), text: m[1], target: join(dirname(doc), m[2].replace(/#.*$/, '')) }));
+}
+
+const all = DOCS.flatMap(links);
+
+describe('links in the documentation', () => {
+  it('should find links to check', () => {
+    expect(all.filter((l) => l.doc === 'docs/pattern.md').length).toBeGreaterThan(40);
+  });
+
+  it('should point at files that exist', () => {
+    expect(all.filter((l) => !existsSync(l.target)).map((l) => `${l.doc}: [${l.text}] → ${relative(ROOT, l.target)}`)).toEqual([]);
+  });
+
+  it('should name, in a code-named link, something the file still has', () => {
+    const stale = all.flatMap((l) => {
+      const name = /^`([\w.:]+?)(\(\))?`$/.exec(l.text)?.[1];
+      if (!name || !existsSync(l.target) || statSync(l.target).isDirectory()) return [];
+      const last = name.split(/\.|::/).pop()!;
+      return new RegExp(`\\b${last}\\b`).test(readFileSync(l.target, 'utf8')) ? [] : [`${l.doc}: ${name} is not in ${relative(ROOT, l.target)}`];
+    });
+    expect(stale).toEqual([]);
+  });
+});
