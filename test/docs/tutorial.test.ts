@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { backends } from '../support/backends';
 import { expectNoFdLeaks } from '../support/leaks';
 import { snippets, transpileSnippets, typeCheck, writeSnippets } from './snippets';
 
@@ -44,10 +45,23 @@ describe('docs/tutorial.md', () => {
     expect(failing.map((b) => b.fails)).toEqual(['TS4117', 'TS4114']);
   });
 
-  describe('its test, run as written', () => {
+  // The tutorial's Proactor names no backend: PROACTOR_BACKEND picks each in turn.
+  describe.each(backends)('its test, run as written, on %s', (backend) => {
+    let saved: string | undefined;
+    beforeAll(() => {
+      saved = process.env.PROACTOR_BACKEND;
+      process.env.PROACTOR_BACKEND = backend;
+    });
+    afterAll(() => {
+      if (saved === undefined) delete process.env.PROACTOR_BACKEND;
+      else process.env.PROACTOR_BACKEND = saved;
+    });
     // Outermost here, so its check runs after the tutorial's own afterEach (the shutdown).
     expectNoFdLeaks();
+    // A copy per backend, so that its describe() runs again; what it imports is shared.
+    const copy = join(dir, 'tutorial', `LineService.${backend}.test.js`);
+    copyFileSync(join(dir, 'tutorial', 'LineService.test.js'), copy);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require(join(dir, 'tutorial', 'LineService.test.js'));
+    require(copy);
   });
 });
