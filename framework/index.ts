@@ -17,13 +17,13 @@ export { AsynchReadStream } from './proactor/AsynchReadStream';
 export { AsynchResult } from './proactor/AsynchResult';
 export { AsynchWriteFile } from './proactor/AsynchWriteFile';
 export { AsynchWriteStream } from './proactor/AsynchWriteStream';
-export { BufferRing, type BufferRingOptions } from './proactor/BufferRing';
+export { BufferRing, type BufferRingOptions, type BufferProvider, type BufferWaiter } from './proactor/BufferRing';
 export { Handler } from './proactor/Handler';
 export { NativeProactorImpl } from './proactor/NativeProactorImpl';
 export { Proactor, type RunOptions } from './proactor/Proactor';
 export { ProactorFactory } from './proactor/ProactorFactory';
 export { ProactorImpl, type CancelCount, type HandlerErrorHook } from './proactor/ProactorImpl';
-export { RegisteredBufferPool, type BufferPoolOptions } from './proactor/RegisteredBufferPool';
+export { RegisteredBufferPool, type BufferPoolOptions, type BufferRegistrar } from './proactor/RegisteredBufferPool';
 export { type DispatchStrategy, type ProactorOptions } from './proactor/ProactorOptions';
 export { ServiceHandler } from './proactor/ServiceHandler';
 export { UringProactorImpl } from './proactor/UringProactorImpl';
@@ -37,10 +37,11 @@ export { AsynchTimerResult } from './proactor/results/AsynchTimerResult';
 export { AsynchWriteFileResult } from './proactor/results/AsynchWriteFileResult';
 export { AsynchWriteStreamResult } from './proactor/results/AsynchWriteStreamResult';
 export { PROACTOR_IMPL, PROACTOR_OPTIONS } from './proactor/tokens';
-export { CompletionFlag } from './native/NativeBinding';
+export { CompletionFlag, type NativeVerb } from './native/NativeBinding';
 export {
   ProactorPool,
   type ProactorPoolOptions,
+  type PoolCommonOptions,
   type PoolServiceOptions,
   type PoolThreadModuleOptions,
   type PoolThreadContext,

@@ -22,7 +22,9 @@ export class InetAddr {
 
   /** A numeric host ('127.0.0.1', '::1') or 'localhost'; '0.0.0.0' by default. */
   constructor(
+    /** The port, 0 to 65535 (0: any, when binding). */
     readonly port: number,
+    /** The numeric IPv4 or IPv6 address. */
     readonly host: string = '0.0.0.0',
   ) {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -19,9 +19,11 @@ export type ProactorErrorKind =
  * try { stream.read(mb, 0); } catch (e) { if (ProactorError.is(e, 'invalid-argument')) … }
  */
 export class ProactorError extends Error {
+  /** Always 'ProactorError'. */
   override readonly name = 'ProactorError';
 
   constructor(
+    /** What went wrong, as a stable word to test against. */
     readonly kind: ProactorErrorKind,
     message: string,
     /** errno of a failed system call, when there was one */
@@ -43,6 +45,7 @@ export class ProactorError extends Error {
     return new ProactorError(kind, `${syscall}: ${errnoName(e)}`, e, syscall);
   }
 
+  /** Whether value is a ProactorError (of kind, when given). */
   static is(value: unknown, kind?: ProactorErrorKind): value is ProactorError {
     return value instanceof ProactorError && (kind === undefined || value.kind === kind);
   }

@@ -46,6 +46,7 @@ export class SockAcceptor {
     this.handle_ = fd;
   }
 
+  /** The listening socket's handle (INVALID_HANDLE once closed). */
   handle(): Handle {
     return this.handle_;
   }

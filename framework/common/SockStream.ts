@@ -11,6 +11,7 @@ import { systemCall } from './systemCall';
 export class SockStream {
   constructor(private handle_: Handle = INVALID_HANDLE) {}
 
+  /** The connected socket's handle (INVALID_HANDLE once closed). */
   handle(): Handle {
     return this.handle_;
   }
@@ -30,6 +31,7 @@ export class SockStream {
     systemCall(loadNative().socket.setOption(this.handle_, level, name, value), 'setsockopt');
   }
 
+  /** getsockopt(level, name) as an integer; throws ProactorError on failure. */
   getOption(level: number, name: number): number {
     return systemCall(loadNative().socket.getOption(this.handle_, level, name), 'getsockopt');
   }

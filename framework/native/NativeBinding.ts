@@ -17,6 +17,7 @@ export const CompletionFlag = {
   BUFFER: 2,
   /** A zero-copy send no longer needs its buffer. */
   NOTIF: 4,
+  /** Shift that takes a ring buffer id out of the flags. */
   BUFFER_SHIFT: 16,
 } as const;
 

@@ -43,6 +43,7 @@ export class AsynchConnector<H extends ServiceHandler> extends Handler {
   private readonly asynchConnect = new AsynchConnect();
   private options: AsynchConnectorOptions<H> = {};
 
+  /** Readies the connector (ACE's open): how to make handlers, whether to validate, which proactor. */
   open(options: AsynchConnectorOptions<H> = {}): void {
     this.options = options;
     this.asynchConnect.open(this, INVALID_HANDLE, undefined, options.proactor);
@@ -58,6 +59,7 @@ export class AsynchConnector<H extends ServiceHandler> extends Handler {
     return this.asynchConnect.cancel();
   }
 
+  /** Makes the handler for a new connection (ACE's make_handler): options.makeHandler, or override it. */
   makeHandler(): H {
     if (!this.options.makeHandler) {
       throw new ProactorError('invalid-argument', 'AsynchConnector: pass options.makeHandler or override makeHandler()');

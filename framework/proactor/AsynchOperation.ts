@@ -13,8 +13,11 @@ import { Proactor } from './Proactor';
  * itself arrive in its result.
  */
 export abstract class AsynchOperation {
+  /** The handler completions go to (ACE's handler_proxy_); set by open(). */
   protected handler_: Handler | undefined;
+  /** The handle operations run on; set by open(). */
   protected handle_: Handle = INVALID_HANDLE;
+  /** ACE's completion key, passed to open() and carried by every result. */
   protected completionKey_: unknown;
   private proactor_: Proactor | undefined;
   /** A dispatched result kept for the next initiation. */

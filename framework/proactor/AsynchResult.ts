@@ -47,9 +47,11 @@ export abstract class AsynchResult {
     readonly act: unknown,
     /** The key given to the operation's open(). */
     readonly completionKey: unknown,
+    /** ACE's priority (kept for the API; completions are dispatched in the order the kernel reports them). */
     readonly priority: number,
+    /** ACE's POSIX real-time signal number (kept for the API; no signals are used). */
     readonly signalNumber: number,
-    /** @internal the operation that started this result (its cancel() finds it by this) */
+    /** The operation that started this result (its cancel() finds it by this) */
     readonly owner: AsynchOperation | null,
   ) {}
 

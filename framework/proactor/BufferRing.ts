@@ -13,7 +13,9 @@ export interface BufferRingOptions {
 
 /** What a ring needs from its proactor. */
 export interface BufferProvider {
+  /** Registers count buffers of size bytes in buffer as group; 0 or -errno. */
   registerBufferRing(group: number, buffer: Uint8Array, count: number, size: number): number;
+  /** Gives buffer id of group back to the kernel; 0 or -errno. */
   provideBuffer(group: number, id: number): number;
 }
 

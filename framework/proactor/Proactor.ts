@@ -92,6 +92,7 @@ export class Proactor {
     this.impl.errorHook = hook;
   }
 
+  /** Where exceptions thrown by completion handlers go (stderr by default); dispatch goes on. */
   get errorHook(): HandlerErrorHook {
     return this.impl.errorHook;
   }

@@ -67,6 +67,7 @@ export class ProactorFactory {
       });
   }
 
+  /** Makes the implementation options name (or the most preferred this machine can run); throws ProactorError listing why each was refused. */
   static create(options: ProactorOptions = {}): ProactorImpl {
     const candidates = ProactorFactory.candidates(options);
     const explicit = options.backend ?? process.env.PROACTOR_BACKEND;

@@ -7,11 +7,15 @@ import { type ProactorOptions } from './ProactorOptions';
 
 /** Counts a thread reports when it stops; every service counts at least its connections. */
 export interface PoolThreadCounts {
+  /** Connections the thread accepted. */
   accepted: number;
 }
 
 /** One thread's counts, with the thread's index. */
-export type PoolThreadSummary<C extends PoolThreadCounts = PoolThreadCounts> = C & { thread: number };
+export type PoolThreadSummary<C extends PoolThreadCounts = PoolThreadCounts> = C & {
+  /** The thread's index, 0 … threads − 1. */
+  thread: number;
+};
 
 /** What a thread module's opener is given, in its own thread. */
 export interface PoolThreadContext<O = unknown> {
@@ -55,14 +59,18 @@ export type PoolThreadOpener<O = unknown, C extends PoolThreadCounts = PoolThrea
 
 /** What a thread said when it began listening. */
 export interface PoolThreadInfo {
+  /** The thread's index, 0 … threads − 1. */
   thread: number;
+  /** The port it listens on. */
   port: number;
   /** Its Proactor's backend. */
   backend: string;
+  /** What its service reported besides (PoolThreadService.details). */
   details: Record<string, string>;
 }
 
-interface PoolCommonOptions {
+/** What every pool takes, whatever its threads serve. */
+export interface PoolCommonOptions {
   /** Worker threads, each with its own Proactor; default 2. */
   threads?: number;
   /** Where to listen; port 0 lets the first thread choose, the others share it. */

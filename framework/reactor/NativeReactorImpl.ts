@@ -84,6 +84,7 @@ export class NativeReactorImpl extends ReactorImpl {
     return this.repo.setSuspended(handle, true);
   }
 
+  /** Watches handle again after suspendHandler; 0, or -1 when it is not registered. */
   resumeHandler(handle: Handle): number {
     return this.repo.setSuspended(handle, false);
   }
@@ -100,6 +101,7 @@ export class NativeReactorImpl extends ReactorImpl {
     return this.repo.find(handle)?.mask ?? 0;
   }
 
+  /** Whether handle is registered and suspended. */
   isSuspended(handle: Handle): boolean {
     return this.repo.find(handle)?.suspended ?? false;
   }
@@ -157,6 +159,7 @@ export class NativeReactorImpl extends ReactorImpl {
     this.native.destroy();
   }
 
+  /** Whether close() was called. */
   isClosed(): boolean {
     return this.closed;
   }

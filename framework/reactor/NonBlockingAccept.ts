@@ -7,6 +7,7 @@ import { loadNative } from '../native/loadNative';
 export interface AcceptedConnection {
   /** Non-blocking and close-on-exec; the caller owns it. */
   handle: Handle;
+  /** The peer's address. */
   remote: InetAddr;
 }
 

@@ -59,6 +59,7 @@ export class Reactor {
     this.impl.errorHook = hook;
   }
 
+  /** Where exceptions thrown by event handlers go (stderr by default); dispatch goes on. */
   get errorHook(): ReactorErrorHook {
     return this.impl.errorHook;
   }
@@ -92,6 +93,7 @@ export class Reactor {
     return this.impl.suspendHandler(this.handleFor(target));
   }
 
+  /** ACE's resume_handler: watches target's handle again; 0, or -1 when it is not registered. */
   resumeHandler(target: EventHandler | Handle): number {
     return this.impl.resumeHandler(this.handleFor(target));
   }
@@ -106,6 +108,7 @@ export class Reactor {
     return this.impl.maskOf(this.handleFor(target));
   }
 
+  /** Whether target's handle is registered and suspended. */
   isSuspended(target: EventHandler | Handle): boolean {
     return this.impl.isSuspended(this.handleFor(target));
   }

@@ -48,6 +48,7 @@ export class ReactorFactory {
       });
   }
 
+  /** Makes the implementation options name (epoll by default, or poll). */
   static create(options: ReactorOptions = {}): ReactorImpl {
     const explicit = options.backend ?? process.env.REACTOR_BACKEND;
     const refusals: string[] = [];

@@ -22,6 +22,7 @@ export abstract class ReactorImpl {
   abstract removeHandler(handle: Handle, mask: ReactorMaskBits): number;
   /** Stops dispatching handle's events, keeping its registration. */
   abstract suspendHandler(handle: Handle): number;
+  /** Watches handle again after suspendHandler; 0, or -1 when it is not registered. */
   abstract resumeHandler(handle: Handle): number;
   /** The handler registered for handle. */
   abstract findHandler(handle: Handle): EventHandler | undefined;
@@ -29,6 +30,7 @@ export abstract class ReactorImpl {
   abstract handleOf(handler: EventHandler): Handle | undefined;
   /** The events handle is registered for (0 when it is not). */
   abstract maskOf(handle: Handle): ReactorMaskBits;
+  /** Whether handle is registered and suspended. */
   abstract isSuspended(handle: Handle): boolean;
   /** Handles registered. */
   abstract size(): number;
@@ -47,6 +49,7 @@ export abstract class ReactorImpl {
 
   /** Removes every handler (handleClose each), cancels every timer, releases the kernel side. */
   abstract close(): void;
+  /** Whether close() was called. */
   abstract isClosed(): boolean;
 
   /** Where handler exceptions go. */

@@ -6,6 +6,7 @@
  * reactor.registerHandler(handler, ReactorMask.READ_MASK | ReactorMask.WRITE_MASK);
  */
 export const ReactorMask = {
+  /** No events. */
   NULL_MASK: 0,
   /** Data, or EOF, to read: handleInput. */
   READ_MASK: 1 << 0,
@@ -19,6 +20,7 @@ export const ReactorMask = {
   CONNECT_MASK: 1 << 4,
   /** Passed to handleClose for a timer's end. */
   TIMER_MASK: 1 << 5,
+  /** Every event above. */
   ALL_EVENTS_MASK: (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5),
   /** READ | WRITE | EXCEPT. */
   RWE_MASK: (1 << 0) | (1 << 1) | (1 << 2),

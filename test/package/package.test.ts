@@ -5,7 +5,7 @@
  * runs from it. And when no addon fits, the loader says what to install.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,5 +134,17 @@ describe('the package', () => {
     expect(run.stderr).toContain('could not be loaded');
     expect(run.stderr).toContain('apt-get install python3 make g++');
     expect(run.stderr).toContain(`prebuilds/${process.platform}-${process.arch}/node.napi.glibc.node (missing)`);
+  });
+});
+
+describe('the published types', () => {
+  it('should keep @internal members out of the .d.ts files (stripInternal)', () => {
+    const declarations = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? declarations(join(dir, e.name)) : e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []));
+    const files = declarations(join(ROOT, 'dist', 'framework'));
+    expect(files.length).toBeGreaterThan(20);
+    expect(files.filter((f) => readFileSync(f, 'utf8').includes('@internal'))).toEqual([]);
+    // one member known to be internal: AsynchOperation.recycle
+    expect(readFileSync(join(ROOT, 'dist', 'framework', 'proactor', 'AsynchOperation.d.ts'), 'utf8')).not.toMatch(/^\s*recycle\(/m);
   });
 });

@@ -39,7 +39,7 @@ export class AsynchAcceptResult extends AsynchResult {
     priority: number,
     signalNumber: number,
     owner: AsynchOperation | null,
-    /** @internal accept until cancelled (one completion per connection) */
+    /** Accept until cancelled (one completion per connection) */
     private readonly multishot = false,
   ) {
     super(handler, act, completionKey, priority, signalNumber, owner);

@@ -41,6 +41,7 @@ export class AsynchReadFileResult extends AsynchReadStreamResult {
     return this.offset;
   }
 
+  /** Calls handler.handleReadFile(this). */
   protected override dispatch(): void {
     this.handler()?.handleReadFile(this);
   }

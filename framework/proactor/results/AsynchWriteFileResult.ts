@@ -41,6 +41,7 @@ export class AsynchWriteFileResult extends AsynchWriteStreamResult {
     return this.offset;
   }
 
+  /** Calls handler.handleWriteFile(this). */
   protected override dispatch(): void {
     this.handler()?.handleWriteFile(this);
   }

@@ -36,7 +36,7 @@ export class AsynchWriteStreamResult extends AsynchResult {
     signalNumber: number,
     owner: AsynchOperation | null,
     vectored: boolean,
-    /** @internal send without copying (SEND_ZC); falls back to write off sockets */
+    /** Send without copying (SEND_ZC); falls back to write off sockets */
     private zeroCopy = false,
   ) {
     super(handler, act, completionKey, priority, signalNumber, owner);
