@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/socket_ops.h"
 #include "glue/values.h"
 
 namespace ace::glue {
@@ -52,6 +53,8 @@ Napi::Function ProactorBinding::Define(Napi::Env env) {
        InstanceMethod<&ProactorBinding::AcceptMultishot>("acceptMultishot"),
        InstanceMethod<&ProactorBinding::RecvMultishot>("recvMultishot"),
        InstanceMethod<&ProactorBinding::SendZc>("sendZc"),
+       InstanceMethod<&ProactorBinding::RecvMsg>("recvmsg"),
+       InstanceMethod<&ProactorBinding::SendMsg>("sendmsg"),
        InstanceMethod<&ProactorBinding::RegisterBuffers>("registerBuffers"),
        InstanceMethod<&ProactorBinding::RegisterBufferRing>("registerBufferRing"),
        InstanceMethod<&ProactorBinding::ProvideBuffer>("provideBuffer"),
@@ -251,6 +254,61 @@ Napi::Value ProactorBinding::SendZc(const Napi::CallbackInfo& info) {
   Operation op;
   op.code = OpCode::kSendZc;
   ParseBuffer(info, &op);
+  op.msg_flags = info[6].As<Napi::Number>().Uint32Value();
+  return PrepareChecked(info.Env(), op);
+}
+
+void ProactorBinding::ParseMessage(const Napi::CallbackInfo& info, Operation* op,
+                                   const Napi::Value& sockaddr) {
+  Napi::Env env = info.Env();
+  const sock::MessageLayout& m = sock::GetMessageLayout();
+  op->user_data = UserData(info, 0);
+  op->fd = info[2].As<Napi::Number>().Int32Value();
+  if (!info[3].IsArray()) throw Napi::TypeError::New(env, "views must be an array");
+  auto views = info[3].As<Napi::Array>();
+  const uint32_t count = views.Length();
+  Bytes block = GetBytes(env, info[4], "messageBlock");
+  if (block.length < m.iov_offset + static_cast<size_t>(count) * sizeof(IoVec)) {
+    throw Napi::RangeError::New(env, "message block too small for the views");
+  }
+  auto* iov = reinterpret_cast<IoVec*>(block.data + m.iov_offset);
+  for (uint32_t i = 0; i < count; ++i) {
+    Bytes b = GetBytes(env, views.Get(i), "view");
+    iov[i] = IoVec{b.data, b.length};
+  }
+  uint32_t namelen = m.name_size;  // a receive: room for any sender
+  if (!sockaddr.IsUndefined()) {
+    namelen = 0;  // a send: to the address given, or none (connected)
+    if (!sockaddr.IsNull()) {
+      Bytes name = GetBytes(env, sockaddr, "sockaddr");
+      if (name.length > m.name_size) throw Napi::RangeError::New(env, "sockaddr too long");
+      std::memcpy(block.data + m.name_offset, name.data, name.length);
+      namelen = static_cast<uint32_t>(name.length);
+    }
+  }
+  sock::InitMessage(block.data, namelen, count);
+  op->addr = block.data;
+  op->len = 1;
+}
+
+// recvmsg(slot, gen, fd, views: Uint8Array[], messageBlock, msgFlags): one
+// datagram scattered over the views; the kernel writes the sender's address,
+// its length and the message flags into the block (see socket_ops.h).
+Napi::Value ProactorBinding::RecvMsg(const Napi::CallbackInfo& info) {
+  Operation op;
+  op.code = OpCode::kRecvMsg;
+  ParseMessage(info, &op, info.Env().Undefined());
+  op.msg_flags = info[5].As<Napi::Number>().Uint32Value();
+  return PrepareChecked(info.Env(), op);
+}
+
+// sendmsg(slot, gen, fd, views: Uint8Array[], messageBlock, sockaddr | null,
+// msgFlags): one datagram gathered from the views, to sockaddr (copied into
+// the block) or, with null, to the connected peer.
+Napi::Value ProactorBinding::SendMsg(const Napi::CallbackInfo& info) {
+  Operation op;
+  op.code = OpCode::kSendMsg;
+  ParseMessage(info, &op, info[5].IsUndefined() ? info.Env().Null() : info[5]);
   op.msg_flags = info[6].As<Napi::Number>().Uint32Value();
   return PrepareChecked(info.Env(), op);
 }

@@ -48,6 +48,8 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   Napi::Value AcceptMultishot(const Napi::CallbackInfo& info);
   Napi::Value RecvMultishot(const Napi::CallbackInfo& info);
   Napi::Value SendZc(const Napi::CallbackInfo& info);
+  Napi::Value RecvMsg(const Napi::CallbackInfo& info);
+  Napi::Value SendMsg(const Napi::CallbackInfo& info);
   // Registered memory: fixed buffers, provided-buffer rings.
   Napi::Value RegisterBuffers(const Napi::CallbackInfo& info);
   Napi::Value RegisterBufferRing(const Napi::CallbackInfo& info);
@@ -84,6 +86,9 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   // Keeps v alive until the backend is gone: the kernel holds its pages.
   void Pin(const Napi::Value& v);
   Napi::Value Vectored(const Napi::CallbackInfo& info, OpCode code);
+  // Lays out a datagram's message block (views at 3, block at 4) for op.
+  void ParseMessage(const Napi::CallbackInfo& info, Operation* op,
+                    const Napi::Value& sockaddr);
   void Teardown();
   static void OnEnvCleanup(void* self);
 
