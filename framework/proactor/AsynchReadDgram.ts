@@ -8,7 +8,7 @@ import { AsynchReadDgramResult } from './results/AsynchReadDgramResult';
 export interface RecvDgramOptions {
   /** recvmsg flags (MSG_PEEK, …); default 0. */
   flags?: number;
-  /** AF_INET or AF_INET6 to insist on; default 0 (any). */
+  /** AF_INET, AF_INET6 or 0 (default); see recv(). */
   protocolFamily?: number;
   act?: unknown;
   /** Aborting it cancels the receive. */
@@ -37,7 +37,9 @@ export class AsynchReadDgram extends AsynchOperation {
    * Receives one datagram into the free space of the chain mb → mb.cont → …
    * (bytesToRead is that space). ACE's number_of_bytes_recvd arrives as the
    * result's bytesTransferred. A datagram longer than the space is cut
-   * (result.truncated).
+   * (result.truncated). protocolFamily (AF_INET, AF_INET6 or 0) is checked
+   * and kept on the result: ACE sizes its address buffer with it, where
+   * here the buffer fits a sender of either family.
    */
   recv(mb: MessageBlock, flags = 0, protocolFamily = 0, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();

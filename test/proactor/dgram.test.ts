@@ -189,6 +189,22 @@ describe.each(backends)('datagrams on %s', (backend) => {
     expect(openFds()).toBe(before);
   });
 
+  (backend === 'uring' ? it : it.skip)(`should cancel receives one by one at close where the kernel cannot cancel by fd${backend === 'uring' ? '' : ` (an io_uring mode: the ${backend} backend cancels in user space)`}`, async () => {
+    const legacy = new Proactor({ backend, legacyCancel: true });
+    try {
+      const b = openUdp(legacy);
+      for (let i = 0; i < 3; i++) b.rd.recv(new MessageBlock(16));
+      legacy.handleEvents(0);
+      let closed = false;
+      void closeUdp(legacy, b).then(() => (closed = true));
+      await dispatchUntil(legacy, () => closed && b.handler.reads.length === 3, 'the close');
+      expect(b.handler.reads.map((r) => r.errorCode)).toEqual(['ECANCELED', 'ECANCELED', 'ECANCELED']);
+      expect(legacy.inflight()).toBe(0);
+    } finally {
+      await legacy.close();
+    }
+  });
+
   it('should report a failed send in its result, not as a throw', async () => {
     const a = udp();
     // An IPv4 socket cannot send to an IPv6 address.

@@ -32,7 +32,7 @@ export class AsynchReadDgramResult extends AsynchResult {
     readonly bytesToRead: number,
     /** The recvmsg flags asked for (MSG_PEEK, MSG_TRUNC, …). */
     readonly requestFlags: number,
-    /** The AF_ number asked for (0: any). */
+    /** The AF_ number given to recv() (0: none). */
     readonly protocolFamily: number,
     act: unknown,
     completionKey: unknown,
