@@ -44,7 +44,12 @@ export class AsynchReadDgram extends AsynchOperation {
   recv(mb: MessageBlock, flags = 0, protocolFamily = 0, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();
     this.checkDgram('recv', mb, flags, protocolFamily);
-    this.start(new AsynchReadDgramResult(handler, this.handle_, mb, mb.totalSpace(), flags, protocolFamily, act, this.completionKey_, priority, signalNumber, this));
+    const spare = this.takeSpare(AsynchReadDgramResult);
+    this.start(
+      spare
+        ? spare.reuse(handler, this.handle_, mb, mb.totalSpace(), flags, protocolFamily, act, this.completionKey_, priority, signalNumber)
+        : new AsynchReadDgramResult(handler, this.handle_, mb, mb.totalSpace(), flags, protocolFamily, act, this.completionKey_, priority, signalNumber, this),
+    );
   }
 
   /**

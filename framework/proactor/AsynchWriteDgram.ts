@@ -33,7 +33,12 @@ export class AsynchWriteDgram extends AsynchOperation {
   send(mb: MessageBlock, flags: number, remoteAddr: InetAddr, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();
     this.checkDgram('send', mb, flags, remoteAddr);
-    this.start(new AsynchWriteDgramResult(handler, this.handle_, mb, mb.totalLength(), flags, remoteAddr, act, this.completionKey_, priority, signalNumber, this));
+    const spare = this.takeSpare(AsynchWriteDgramResult);
+    this.start(
+      spare
+        ? spare.reuse(handler, this.handle_, mb, mb.totalLength(), flags, remoteAddr, act, this.completionKey_, priority, signalNumber)
+        : new AsynchWriteDgramResult(handler, this.handle_, mb, mb.totalLength(), flags, remoteAddr, act, this.completionKey_, priority, signalNumber, this),
+    );
   }
 
   /**

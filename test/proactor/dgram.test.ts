@@ -205,6 +205,30 @@ describe.each(backends)('datagrams on %s', (backend) => {
     }
   });
 
+  it('should reuse a handler-form result for the next datagram, with every field fresh', async () => {
+    const a = udp();
+    const b = udp();
+    const p = udp();
+    b.rd.recv(new MessageBlock(8), 0, 0, 'first');
+    a.wd.send(MessageBlock.from('one'), 0, b.addr, 'w1');
+    await dispatchUntil(proactor, () => b.handler.reads.length === 1 && a.handler.writes.length === 1, 'the first datagram');
+    const [r1, w1] = [b.handler.reads[0], a.handler.writes[0]];
+    expect([r1.remoteAddress?.port, r1.act, r1.truncated]).toEqual([a.addr.port, 'first', false]);
+    // Into a longer chain (more iovecs than before), from another sender, cut.
+    b.rd.recv(chain(2, 2, 2), 0, c.AF_INET, 'second');
+    p.wd.send(MessageBlock.from('seven!!'), 0, b.addr);
+    a.wd.send(MessageBlock.from('to p'), 0, p.addr, 'w2');
+    p.rd.recv(new MessageBlock(8));
+    await dispatchUntil(proactor, () => b.handler.reads.length === 2 && a.handler.writes.length === 2 && p.handler.reads.length === 1, 'the second datagrams');
+    const [r2, w2] = [b.handler.reads[1], a.handler.writes[1]];
+    expect(r2).toBe(r1);
+    expect(w2).toBe(w1);
+    expect([r2.remoteAddress?.port, r2.act, r2.bytesToRead, r2.bytesTransferred, r2.truncated, r2.protocolFamily]).toEqual([p.addr.port, 'second', 6, 6, true, c.AF_INET]);
+    expect(r2.messageBlock.totalLength()).toBe(6);
+    expect([w2.act, w2.remoteAddress.port, w2.bytesToWrite]).toEqual(['w2', p.addr.port, 4]);
+    expect(p.handler.reads[0].messageBlock.data().toString()).toBe('to p');
+  });
+
   it('should report a failed send in its result, not as a throw', async () => {
     const a = udp();
     // An IPv4 socket cannot send to an IPv6 address.

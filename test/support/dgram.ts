@@ -8,7 +8,11 @@ import { type Proactor } from '../../framework/proactor/Proactor';
 import { type AsynchReadDgramResult } from '../../framework/proactor/results/AsynchReadDgramResult';
 import { type AsynchWriteDgramResult } from '../../framework/proactor/results/AsynchWriteDgramResult';
 
-/** A handler that keeps every datagram result, in completion order. */
+/**
+ * A handler that keeps every datagram result, in completion order. A
+ * handler-form result is reused by its operation's next initiation, so
+ * read each before starting the next on the same operation.
+ */
 export class DgramRecorder extends Handler {
   readonly reads: AsynchReadDgramResult[] = [];
   readonly writes: AsynchWriteDgramResult[] = [];

@@ -4,7 +4,7 @@ import { type MessageBlock } from '../../common/MessageBlock';
 import { loadNative } from '../../native/loadNative';
 import { type NativeProactor } from '../../native/NativeBinding';
 import { type AsynchOperation } from '../AsynchOperation';
-import { AsynchResult } from '../AsynchResult';
+import { AsynchResult, type Mutable } from '../AsynchResult';
 import { type Handler } from '../Handler';
 import { DgramMessage } from './DgramMessage';
 
@@ -20,7 +20,7 @@ export class AsynchReadDgramResult extends AsynchResult {
   remoteAddress: InetAddr | null = null;
   /** The kernel's message flags on completion (the flags asked for until then). */
   flags: number;
-  private readonly message: DgramMessage;
+  private readonly message = new DgramMessage();
 
   constructor(
     handler: Handler | null,
@@ -42,7 +42,27 @@ export class AsynchReadDgramResult extends AsynchResult {
   ) {
     super(handler, act, completionKey, priority, signalNumber, owner);
     this.flags = requestFlags;
-    this.message = DgramMessage.forRecv(messageBlock, bytesToRead);
+    this.message.aim(messageBlock, bytesToRead, true);
+  }
+
+  /** @internal A handler-form receive may be reused by its operation. */
+  override reusable(): boolean {
+    return this.constructor === AsynchReadDgramResult;
+  }
+
+  /** @internal Re-initiates this finished result as a new receive (see AsynchOperation.recycle). */
+  reuse(handler: Handler | null, handle: Handle, messageBlock: MessageBlock, bytesToRead: number, requestFlags: number, protocolFamily: number, act: unknown, completionKey: unknown, priority: number, signalNumber: number): this {
+    this.reinitiate(handler, act, completionKey, priority, signalNumber);
+    const self = this as Mutable<AsynchReadDgramResult>;
+    self.handle = handle;
+    self.messageBlock = messageBlock;
+    self.bytesToRead = bytesToRead;
+    self.requestFlags = requestFlags;
+    self.protocolFamily = protocolFamily;
+    this.flags = requestFlags;
+    this.remoteAddress = null;
+    this.message.aim(messageBlock, bytesToRead, true);
+    return this;
   }
 
   /** The datagram was longer than the chain's space; the rest of it is lost. */
@@ -53,13 +73,13 @@ export class AsynchReadDgramResult extends AsynchResult {
   /** @internal */
   prepare(native: NativeProactor): number {
     const m = this.message;
-    return native.recvmsg(this.slot, this.gen, this.handle, m.vectors.views, m.block, this.requestFlags);
+    return native.recvmsg(this.slot, this.gen, this.handle, m.views, m.block, this.requestFlags);
   }
 
   /** @internal */
   override complete(res: number, flags: number): void {
     if (res >= 0) {
-      this.message.vectors.advanceWrite(res);
+      this.message.advanceWrite(res);
       this.flags = this.message.flags();
       this.remoteAddress = this.message.address();
     } else {

@@ -3,7 +3,7 @@ import { type InetAddr } from '../../common/InetAddr';
 import { type MessageBlock } from '../../common/MessageBlock';
 import { type NativeProactor } from '../../native/NativeBinding';
 import { type AsynchOperation } from '../AsynchOperation';
-import { AsynchResult } from '../AsynchResult';
+import { AsynchResult, type Mutable } from '../AsynchResult';
 import { type Handler } from '../Handler';
 import { DgramMessage } from './DgramMessage';
 
@@ -13,7 +13,7 @@ import { DgramMessage } from './DgramMessage';
  * not at all).
  */
 export class AsynchWriteDgramResult extends AsynchResult {
-  private readonly message: DgramMessage;
+  private readonly message = new DgramMessage();
 
   constructor(
     handler: Handler | null,
@@ -34,18 +34,36 @@ export class AsynchWriteDgramResult extends AsynchResult {
     owner: AsynchOperation | null,
   ) {
     super(handler, act, completionKey, priority, signalNumber, owner);
-    this.message = DgramMessage.forSend(messageBlock, bytesToWrite);
+    this.message.aim(messageBlock, bytesToWrite, false);
+  }
+
+  /** @internal A handler-form send may be reused by its operation. */
+  override reusable(): boolean {
+    return this.constructor === AsynchWriteDgramResult;
+  }
+
+  /** @internal Re-initiates this finished result as a new send (see AsynchOperation.recycle). */
+  reuse(handler: Handler | null, handle: Handle, messageBlock: MessageBlock, bytesToWrite: number, flags: number, remoteAddress: InetAddr, act: unknown, completionKey: unknown, priority: number, signalNumber: number): this {
+    this.reinitiate(handler, act, completionKey, priority, signalNumber);
+    const self = this as Mutable<AsynchWriteDgramResult>;
+    self.handle = handle;
+    self.messageBlock = messageBlock;
+    self.bytesToWrite = bytesToWrite;
+    self.flags = flags;
+    self.remoteAddress = remoteAddress;
+    this.message.aim(messageBlock, bytesToWrite, false);
+    return this;
   }
 
   /** @internal */
   prepare(native: NativeProactor): number {
     const m = this.message;
-    return native.sendmsg(this.slot, this.gen, this.handle, m.vectors.views, m.block, this.remoteAddress.toSockaddr(), this.flags);
+    return native.sendmsg(this.slot, this.gen, this.handle, m.views, m.block, this.remoteAddress.toSockaddr(), this.flags);
   }
 
   /** @internal */
   override complete(res: number, flags: number): void {
-    if (res > 0) this.message.vectors.advanceRead(res);
+    if (res > 0) this.message.advanceRead(res);
     super.complete(res, flags);
   }
 

@@ -2,34 +2,59 @@ import { endianness } from 'node:os';
 import { InetAddr } from '../../common/InetAddr';
 import { type MessageBlock } from '../../common/MessageBlock';
 import { loadNative } from '../../native/loadNative';
-import { IoVectors } from './IoVectors';
 
 const littleEndian = endianness() === 'LE';
 
 /**
- * One datagram's memory as the kernel sees it: the scatter/gather list of
- * a message block chain, and one Buffer holding the system's message
- * header, the peer's address and the iovecs (laid out by the native
- * layer). The result keeps both alive until its completion is reaped; the
- * kernel writes the sender's address and the message flags back into it.
+ * One datagram's memory as the kernel sees it: a view per block of a
+ * message block chain, and one Buffer holding the system's message header,
+ * the peer's address and the iovecs (laid out by the native layer). The
+ * result keeps both alive until its completion is reaped; the kernel
+ * writes the sender's address and the message flags back into the Buffer.
+ * A reused result points its message at the next chain, keeping the Buffer
+ * when it is large enough.
  */
 export class DgramMessage {
   /** The message header, the address and the iovecs. */
-  readonly block: Buffer;
+  block: Buffer = EMPTY;
+  /** The blocks, in chain order, that the views cover. */
+  private readonly blocks: MessageBlock[] = [];
+  readonly views: Uint8Array[] = [];
 
-  private constructor(readonly vectors: IoVectors) {
+  /** Views over the free space of the chain (a receive), or its readable bytes (a send), up to limit bytes. */
+  aim(head: MessageBlock, limit: number, receive: boolean): this {
+    this.blocks.length = 0;
+    this.views.length = 0;
+    for (let mb: MessageBlock | null = head; mb && limit > 0; mb = mb.cont) {
+      const start = receive ? mb.wrPtr() : mb.rdPtr();
+      const n = Math.min(receive ? mb.space() : mb.length(), limit);
+      if (n === 0) continue;
+      this.blocks.push(mb);
+      this.views.push(mb.buffer.subarray(start, start + n));
+      limit -= n;
+    }
     const c = loadNative().socket.constants;
-    this.block = Buffer.alloc(c.MSG_IOV_OFFSET + Math.max(1, vectors.views.length) * c.IOVEC_SIZE);
+    const size = c.MSG_IOV_OFFSET + Math.max(1, this.views.length) * c.IOVEC_SIZE;
+    if (this.block.length < size) this.block = Buffer.alloc(size);
+    return this;
   }
 
-  /** The free space of the chain, up to limit bytes. */
-  static forRecv(head: MessageBlock, limit: number): DgramMessage {
-    return new DgramMessage(IoVectors.forRead(head, limit));
+  /** Moves wrPtr along the chain by the bytes received. */
+  advanceWrite(bytes: number): void {
+    for (const mb of this.blocks) {
+      const n = Math.min(bytes, mb.space());
+      mb.wrPtr(n);
+      bytes -= n;
+    }
   }
 
-  /** The readable bytes of the chain, up to limit bytes. */
-  static forSend(head: MessageBlock, limit: number): DgramMessage {
-    return new DgramMessage(IoVectors.forWrite(head, limit));
+  /** Moves rdPtr along the chain by the bytes sent. */
+  advanceRead(bytes: number): void {
+    for (const mb of this.blocks) {
+      const n = Math.min(bytes, mb.length());
+      mb.rdPtr(n);
+      bytes -= n;
+    }
   }
 
   /** The message flags the kernel wrote back (MSG_TRUNC, …). */
@@ -51,3 +76,5 @@ export class DgramMessage {
     return littleEndian ? this.block.readUInt32LE(at) : this.block.readUInt32BE(at);
   }
 }
+
+const EMPTY = Buffer.alloc(0);
