@@ -65,7 +65,8 @@ export class AsynchReadDgram extends AsynchOperation {
     const handler = this.openHandler();
     const { flags = 0, protocolFamily = 0 } = options;
     this.checkDgram('recvAsync', mb, flags, protocolFamily);
-    return this.startAsync(new AsynchReadDgramResult(handler, this.handle_, mb, mb.totalSpace(), flags, protocolFamily, options.act, this.completionKey_, 0, 0, this), options.signal);
+    const result = new AsynchReadDgramResult(handler, this.handle_, mb, mb.totalSpace(), flags, protocolFamily, options.act, this.completionKey_, 0, 0, this);
+    return this.startAsync(result, options.signal);
   }
 
   private checkDgram(what: string, mb: MessageBlock, flags: number, protocolFamily: number): void {

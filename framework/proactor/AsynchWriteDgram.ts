@@ -52,7 +52,8 @@ export class AsynchWriteDgram extends AsynchOperation {
     const handler = this.openHandler();
     const { flags = 0 } = options;
     this.checkDgram('sendAsync', mb, flags, remoteAddr);
-    return this.startAsync(new AsynchWriteDgramResult(handler, this.handle_, mb, mb.totalLength(), flags, remoteAddr, options.act, this.completionKey_, 0, 0, this), options.signal);
+    const result = new AsynchWriteDgramResult(handler, this.handle_, mb, mb.totalLength(), flags, remoteAddr, options.act, this.completionKey_, 0, 0, this);
+    return this.startAsync(result, options.signal);
   }
 
   private checkDgram(what: string, mb: MessageBlock, flags: number, remoteAddr: InetAddr): void {

@@ -258,37 +258,27 @@ Napi::Value ProactorBinding::SendZc(const Napi::CallbackInfo& info) {
   return PrepareChecked(info.Env(), op);
 }
 
-void ProactorBinding::ParseMessage(const Napi::CallbackInfo& info, Operation* op,
-                                   const Napi::Value& sockaddr) {
+uint8_t* ProactorBinding::ParseMessage(const Napi::CallbackInfo& info,
+                                       Operation* op, uint32_t* count) {
   Napi::Env env = info.Env();
   const sock::MessageLayout& m = sock::GetMessageLayout();
   op->user_data = UserData(info, 0);
   op->fd = info[2].As<Napi::Number>().Int32Value();
   if (!info[3].IsArray()) throw Napi::TypeError::New(env, "views must be an array");
   auto views = info[3].As<Napi::Array>();
-  const uint32_t count = views.Length();
+  *count = views.Length();
   Bytes block = GetBytes(env, info[4], "messageBlock");
-  if (block.length < m.iov_offset + static_cast<size_t>(count) * sizeof(IoVec)) {
+  if (block.length < m.iov_offset + static_cast<size_t>(*count) * sizeof(IoVec)) {
     throw Napi::RangeError::New(env, "message block too small for the views");
   }
   auto* iov = reinterpret_cast<IoVec*>(block.data + m.iov_offset);
-  for (uint32_t i = 0; i < count; ++i) {
+  for (uint32_t i = 0; i < *count; ++i) {
     Bytes b = GetBytes(env, views.Get(i), "view");
     iov[i] = IoVec{b.data, b.length};
   }
-  uint32_t namelen = m.name_size;  // a receive: room for any sender
-  if (!sockaddr.IsUndefined()) {
-    namelen = 0;  // a send: to the address given, or none (connected)
-    if (!sockaddr.IsNull()) {
-      Bytes name = GetBytes(env, sockaddr, "sockaddr");
-      if (name.length > m.name_size) throw Napi::RangeError::New(env, "sockaddr too long");
-      std::memcpy(block.data + m.name_offset, name.data, name.length);
-      namelen = static_cast<uint32_t>(name.length);
-    }
-  }
-  sock::InitMessage(block.data, namelen, count);
   op->addr = block.data;
   op->len = 1;
+  return block.data;
 }
 
 // recvmsg(slot, gen, fd, views: Uint8Array[], messageBlock, msgFlags): one
@@ -297,7 +287,10 @@ void ProactorBinding::ParseMessage(const Napi::CallbackInfo& info, Operation* op
 Napi::Value ProactorBinding::RecvMsg(const Napi::CallbackInfo& info) {
   Operation op;
   op.code = OpCode::kRecvMsg;
-  ParseMessage(info, &op, info.Env().Undefined());
+  uint32_t count = 0;
+  uint8_t* block = ParseMessage(info, &op, &count);
+  // Room for a sender of any family.
+  sock::InitMessage(block, sock::GetMessageLayout().name_size, count);
   op.msg_flags = info[5].As<Napi::Number>().Uint32Value();
   return PrepareChecked(info.Env(), op);
 }
@@ -306,11 +299,22 @@ Napi::Value ProactorBinding::RecvMsg(const Napi::CallbackInfo& info) {
 // msgFlags): one datagram gathered from the views, to sockaddr (copied into
 // the block) or, with null, to the connected peer.
 Napi::Value ProactorBinding::SendMsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const sock::MessageLayout& m = sock::GetMessageLayout();
   Operation op;
   op.code = OpCode::kSendMsg;
-  ParseMessage(info, &op, info[5].IsUndefined() ? info.Env().Null() : info[5]);
+  uint32_t count = 0;
+  uint8_t* block = ParseMessage(info, &op, &count);
+  uint32_t namelen = 0;
+  if (!info[5].IsNull() && !info[5].IsUndefined()) {
+    Bytes name = GetBytes(env, info[5], "sockaddr");
+    if (name.length > m.name_size) throw Napi::RangeError::New(env, "sockaddr too long");
+    std::memcpy(block + m.name_offset, name.data, name.length);
+    namelen = static_cast<uint32_t>(name.length);
+  }
+  sock::InitMessage(block, namelen, count);
   op.msg_flags = info[6].As<Napi::Number>().Uint32Value();
-  return PrepareChecked(info.Env(), op);
+  return PrepareChecked(env, op);
 }
 
 // registerBuffers(buffers: Uint8Array[]): 0 or -errno (-ENOMEM: over the

@@ -86,9 +86,10 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   // Keeps v alive until the backend is gone: the kernel holds its pages.
   void Pin(const Napi::Value& v);
   Napi::Value Vectored(const Napi::CallbackInfo& info, OpCode code);
-  // Lays out a datagram's message block (views at 3, block at 4) for op.
-  void ParseMessage(const Napi::CallbackInfo& info, Operation* op,
-                    const Napi::Value& sockaddr);
+  // Writes the iovecs of a datagram (views at 3) into its message block
+  // (at 4) and points op at the block; returns it, with the view count.
+  uint8_t* ParseMessage(const Napi::CallbackInfo& info, Operation* op,
+                        uint32_t* count);
   void Teardown();
   static void OnEnvCleanup(void* self);
 

@@ -51,7 +51,18 @@ export class AsynchReadDgramResult extends AsynchResult {
   }
 
   /** @internal Re-initiates this finished result as a new receive (see AsynchOperation.recycle). */
-  reuse(handler: Handler | null, handle: Handle, messageBlock: MessageBlock, bytesToRead: number, requestFlags: number, protocolFamily: number, act: unknown, completionKey: unknown, priority: number, signalNumber: number): this {
+  reuse(
+    handler: Handler | null,
+    handle: Handle,
+    messageBlock: MessageBlock,
+    bytesToRead: number,
+    requestFlags: number,
+    protocolFamily: number,
+    act: unknown,
+    completionKey: unknown,
+    priority: number,
+    signalNumber: number,
+  ): this {
     this.reinitiate(handler, act, completionKey, priority, signalNumber);
     const self = this as Mutable<AsynchReadDgramResult>;
     self.handle = handle;

@@ -43,7 +43,18 @@ export class AsynchWriteDgramResult extends AsynchResult {
   }
 
   /** @internal Re-initiates this finished result as a new send (see AsynchOperation.recycle). */
-  reuse(handler: Handler | null, handle: Handle, messageBlock: MessageBlock, bytesToWrite: number, flags: number, remoteAddress: InetAddr, act: unknown, completionKey: unknown, priority: number, signalNumber: number): this {
+  reuse(
+    handler: Handler | null,
+    handle: Handle,
+    messageBlock: MessageBlock,
+    bytesToWrite: number,
+    flags: number,
+    remoteAddress: InetAddr,
+    act: unknown,
+    completionKey: unknown,
+    priority: number,
+    signalNumber: number,
+  ): this {
     this.reinitiate(handler, act, completionKey, priority, signalNumber);
     const self = this as Mutable<AsynchWriteDgramResult>;
     self.handle = handle;
