@@ -7,7 +7,8 @@
 export type NativeVerb =
   | 'nop' | 'read' | 'write' | 'readv' | 'writev' | 'recv' | 'send'
   | 'accept' | 'connect' | 'close' | 'timeout' | 'cancel'
-  | 'readFixed' | 'writeFixed' | 'acceptMultishot' | 'recvMultishot' | 'sendZc';
+  | 'readFixed' | 'writeFixed' | 'acceptMultishot' | 'recvMultishot' | 'sendZc'
+  | 'recvmsg' | 'sendmsg';
 
 /** Bits of a completion's flags word (native/common/operation.h). */
 export const CompletionFlag = {
@@ -59,6 +60,14 @@ export interface NativeProactor {
   recvMultishot(slot: number, gen: number, fd: number, group: number): number;
   /** Completes with the bytes sent (MORE), then again (NOTIF) when the buffer is free. */
   sendZc(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, msgFlags: number): number;
+  /**
+   * One datagram scattered over views; the kernel writes the sender's
+   * address, its length and the message flags into messageBlock (laid out
+   * by the MSG_* constants), which must hold the iovecs too.
+   */
+  recvmsg(slot: number, gen: number, fd: number, views: Uint8Array[], messageBlock: Uint8Array, msgFlags: number): number;
+  /** One datagram gathered from views, to sockaddr (null: the connected peer). */
+  sendmsg(slot: number, gen: number, fd: number, views: Uint8Array[], messageBlock: Uint8Array, sockaddr: Uint8Array | null, msgFlags: number): number;
   /** Registers buffers for readFixed/writeFixed (index = position in the list); 0 or -errno. Held until destroy(). */
   registerBuffers(buffers: Uint8Array[]): number;
   /** Registers count buffers of size bytes carved from buffer as ring group; 0 or -errno. Held until destroy(). */
@@ -108,6 +117,11 @@ export interface NativeSocketConstants {
   SHUT_RD: number; SHUT_WR: number; SHUT_RDWR: number;
   SOCKADDR_STORAGE_SIZE: number; ADDRESS_OFFSET: number; ADDRESS_BLOCK_SIZE: number;
   IOVEC_SIZE: number;
+  /** A datagram's message block: the sockaddr at MSG_NAME_OFFSET, the iovecs at MSG_IOV_OFFSET. */
+  MSG_NAME_OFFSET: number; MSG_IOV_OFFSET: number;
+  /** Where the kernel writes the sender's address length and the message flags (uint32). */
+  MSG_NAMELEN_OFFSET: number; MSG_FLAGS_OFFSET: number;
+  MSG_TRUNC: number;
 }
 
 /** Synchronous socket calls; each returns its result or -errno. */

@@ -1,8 +1,10 @@
 import { INVALID_HANDLE, type Handle } from '../common/Handle';
 import { type AsynchAcceptResult } from './results/AsynchAcceptResult';
 import { type AsynchConnectResult } from './results/AsynchConnectResult';
+import { type AsynchReadDgramResult } from './results/AsynchReadDgramResult';
 import { type AsynchReadFileResult } from './results/AsynchReadFileResult';
 import { type AsynchReadStreamResult } from './results/AsynchReadStreamResult';
+import { type AsynchWriteDgramResult } from './results/AsynchWriteDgramResult';
 import { type AsynchWriteFileResult } from './results/AsynchWriteFileResult';
 import { type AsynchWriteStreamResult } from './results/AsynchWriteStreamResult';
 import { type Proactor } from './Proactor';
@@ -39,6 +41,10 @@ export class Handler {
   handleAccept(_result: AsynchAcceptResult): void {}
   /** An AsynchConnect.connect finished. */
   handleConnect(_result: AsynchConnectResult): void {}
+  /** An AsynchReadDgram.recv finished. */
+  handleReadDgram(_result: AsynchReadDgramResult): void {}
+  /** An AsynchWriteDgram.send finished. */
+  handleWriteDgram(_result: AsynchWriteDgramResult): void {}
   /** A timer from Proactor.scheduleTimer expired; `time` is Date.now() then. */
   handleTimeOut(_time: number, _act: unknown): void {}
   /** A completion posted by Proactor.proactorPostWakeupCompletions. */

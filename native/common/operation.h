@@ -27,6 +27,8 @@ enum class OpCode : uint8_t {
   kAcceptMulti,  // accepts until cancelled: one completion per connection
   kRecvMulti,    // receives until EOF or error into buffers of buf_group
   kSendZc,       // send without copying; a kCompletionNotif frees the buffer
+  kRecvMsg,      // recvmsg(addr: a struct msghdr, msg_flags): a datagram and its sender
+  kSendMsg,      // sendmsg(addr: a struct msghdr, msg_flags): a datagram to its msg_name
   kCount         // number of verbs
 };
 
@@ -37,7 +39,7 @@ struct Operation {
   OpCode code = OpCode::kNop;
   int32_t fd = -1;
   uint64_t user_data = 0;  // the Asynchronous Completion Token's slot
-  void* addr = nullptr;    // buffer, iovec array, sockaddr or timespec
+  void* addr = nullptr;    // buffer, iovec array, sockaddr, timespec or msghdr
   uint32_t len = 0;        // bytes, iovec count or sockaddr length
   int64_t offset = -1;     // file position; -1 for streams
   void* addr2 = nullptr;   // accept: socklen_t in/out
@@ -47,6 +49,11 @@ struct Operation {
   uint16_t buf_group = 0;  // recv multishot: the buffer ring to pick from
   uint32_t op_flags = 0;   // kOp* bits below
 };
+
+// kRecvMsg / kSendMsg: addr is a POSIX struct msghdr in the caller's memory
+// (common/socket_ops.h lays it out), as are its msg_name and iovecs; the
+// kernel writes msg_namelen and msg_flags (MSG_TRUNC) back into it. Backends
+// whose kernel wants another layout (WSAMSG) convert.
 
 // Operation::op_flags bit: a kTimeout's timespec is an absolute
 // CLOCK_MONOTONIC time, so a re-armed interval timer does not drift.

@@ -40,6 +40,21 @@ int Pair(int fds[2]);
 int SendNow(int fd, const void* buf, size_t len);
 int RecvNow(int fd, void* buf, size_t len);
 
+// A datagram's message block (kRecvMsg, kSendMsg), in the caller's memory:
+// the system's message header at 0, the address at name_offset (room for
+// name_size bytes), then the iovecs at iov_offset.
+struct MessageLayout {
+  uint32_t name_offset, name_size, iov_offset;
+  // where the kernel writes the address length and the message flags back
+  uint32_t namelen_offset, flags_offset;
+  // the flag that says a datagram was longer than the buffers
+  uint32_t msg_trunc;
+};
+const MessageLayout& GetMessageLayout();
+// Points the header at block to its own address (namelen bytes, 0: none)
+// and its iovcnt iovecs.
+void InitMessage(uint8_t* block, uint32_t namelen, uint32_t iovcnt);
+
 }  // namespace ace::sock
 
 #endif  // ACE_PROACTOR_COMMON_SOCKET_OPS_H_

@@ -29,7 +29,8 @@ int64_t NowNs() {
 // Verbs that wait for the fd to be writable; the rest wait to be readable.
 bool IsWrite(OpCode op) {
   return op == OpCode::kWrite || op == OpCode::kWritev ||
-         op == OpCode::kSend || op == OpCode::kConnect;
+         op == OpCode::kSend || op == OpCode::kConnect ||
+         op == OpCode::kSendMsg;
 }
 
 // A system call's result as -errno, retried on EINTR.
@@ -104,7 +105,7 @@ bool EpollBackend::Supports(OpCode op) const {
     case OpCode::kReadv: case OpCode::kWritev: case OpCode::kRecv:
     case OpCode::kSend: case OpCode::kAccept: case OpCode::kConnect:
     case OpCode::kClose: case OpCode::kTimeout: case OpCode::kCancel:
-    case OpCode::kAcceptMulti:
+    case OpCode::kAcceptMulti: case OpCode::kRecvMsg: case OpCode::kSendMsg:
       return true;
     default:
       return false;
@@ -237,6 +238,15 @@ int EpollBackend::Perform(Pending& p) {
     case OpCode::kSend:
       return Retry([&] {
         return send(fd, op.addr, op.len, static_cast<int>(op.msg_flags) | MSG_NOSIGNAL);
+      });
+    case OpCode::kRecvMsg:
+      return Retry([&] {
+        return recvmsg(fd, static_cast<msghdr*>(op.addr), static_cast<int>(op.msg_flags));
+      });
+    case OpCode::kSendMsg:
+      return Retry([&] {
+        return sendmsg(fd, static_cast<const msghdr*>(op.addr),
+                       static_cast<int>(op.msg_flags) | MSG_NOSIGNAL);
       });
     case OpCode::kAccept:
       return Retry([&] {

@@ -49,8 +49,9 @@ class EpollBackend final : public Backend {
     // a connect that has begun (connect() said EINPROGRESS)
     bool connecting = false;
   };
-  // One fd's queues: reads (read, readv, recv, accept) and writes (write,
-  // writev, send, connect) each run in order, one system call at a time.
+  // One fd's queues: reads (read, readv, recv, recvmsg, accept) and writes
+  // (write, writev, send, sendmsg, connect) each run in order, one system
+  // call at a time.
   struct FdState {
     std::deque<Pending> reads;
     std::deque<Pending> writes;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/socket_ops.h"
 #include "glue/values.h"
 
 namespace ace::glue {
@@ -52,6 +53,8 @@ Napi::Function ProactorBinding::Define(Napi::Env env) {
        InstanceMethod<&ProactorBinding::AcceptMultishot>("acceptMultishot"),
        InstanceMethod<&ProactorBinding::RecvMultishot>("recvMultishot"),
        InstanceMethod<&ProactorBinding::SendZc>("sendZc"),
+       InstanceMethod<&ProactorBinding::RecvMsg>("recvmsg"),
+       InstanceMethod<&ProactorBinding::SendMsg>("sendmsg"),
        InstanceMethod<&ProactorBinding::RegisterBuffers>("registerBuffers"),
        InstanceMethod<&ProactorBinding::RegisterBufferRing>("registerBufferRing"),
        InstanceMethod<&ProactorBinding::ProvideBuffer>("provideBuffer"),
@@ -253,6 +256,65 @@ Napi::Value ProactorBinding::SendZc(const Napi::CallbackInfo& info) {
   ParseBuffer(info, &op);
   op.msg_flags = info[6].As<Napi::Number>().Uint32Value();
   return PrepareChecked(info.Env(), op);
+}
+
+uint8_t* ProactorBinding::ParseMessage(const Napi::CallbackInfo& info,
+                                       Operation* op, uint32_t* count) {
+  Napi::Env env = info.Env();
+  const sock::MessageLayout& m = sock::GetMessageLayout();
+  op->user_data = UserData(info, 0);
+  op->fd = info[2].As<Napi::Number>().Int32Value();
+  if (!info[3].IsArray()) throw Napi::TypeError::New(env, "views must be an array");
+  auto views = info[3].As<Napi::Array>();
+  *count = views.Length();
+  Bytes block = GetBytes(env, info[4], "messageBlock");
+  if (block.length < m.iov_offset + static_cast<size_t>(*count) * sizeof(IoVec)) {
+    throw Napi::RangeError::New(env, "message block too small for the views");
+  }
+  auto* iov = reinterpret_cast<IoVec*>(block.data + m.iov_offset);
+  for (uint32_t i = 0; i < *count; ++i) {
+    Bytes b = GetBytes(env, views.Get(i), "view");
+    iov[i] = IoVec{b.data, b.length};
+  }
+  op->addr = block.data;
+  op->len = 1;
+  return block.data;
+}
+
+// recvmsg(slot, gen, fd, views: Uint8Array[], messageBlock, msgFlags): one
+// datagram scattered over the views; the kernel writes the sender's address,
+// its length and the message flags into the block (see socket_ops.h).
+Napi::Value ProactorBinding::RecvMsg(const Napi::CallbackInfo& info) {
+  Operation op;
+  op.code = OpCode::kRecvMsg;
+  uint32_t count = 0;
+  uint8_t* block = ParseMessage(info, &op, &count);
+  // Room for a sender of any family.
+  sock::InitMessage(block, sock::GetMessageLayout().name_size, count);
+  op.msg_flags = info[5].As<Napi::Number>().Uint32Value();
+  return PrepareChecked(info.Env(), op);
+}
+
+// sendmsg(slot, gen, fd, views: Uint8Array[], messageBlock, sockaddr | null,
+// msgFlags): one datagram gathered from the views, to sockaddr (copied into
+// the block) or, with null, to the connected peer.
+Napi::Value ProactorBinding::SendMsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const sock::MessageLayout& m = sock::GetMessageLayout();
+  Operation op;
+  op.code = OpCode::kSendMsg;
+  uint32_t count = 0;
+  uint8_t* block = ParseMessage(info, &op, &count);
+  uint32_t namelen = 0;
+  if (!info[5].IsNull() && !info[5].IsUndefined()) {
+    Bytes name = GetBytes(env, info[5], "sockaddr");
+    if (name.length > m.name_size) throw Napi::RangeError::New(env, "sockaddr too long");
+    std::memcpy(block + m.name_offset, name.data, name.length);
+    namelen = static_cast<uint32_t>(name.length);
+  }
+  sock::InitMessage(block, namelen, count);
+  op.msg_flags = info[6].As<Napi::Number>().Uint32Value();
+  return PrepareChecked(env, op);
 }
 
 // registerBuffers(buffers: Uint8Array[]): 0 or -errno (-ENOMEM: over the

@@ -48,6 +48,8 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   Napi::Value AcceptMultishot(const Napi::CallbackInfo& info);
   Napi::Value RecvMultishot(const Napi::CallbackInfo& info);
   Napi::Value SendZc(const Napi::CallbackInfo& info);
+  Napi::Value RecvMsg(const Napi::CallbackInfo& info);
+  Napi::Value SendMsg(const Napi::CallbackInfo& info);
   // Registered memory: fixed buffers, provided-buffer rings.
   Napi::Value RegisterBuffers(const Napi::CallbackInfo& info);
   Napi::Value RegisterBufferRing(const Napi::CallbackInfo& info);
@@ -84,6 +86,10 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   // Keeps v alive until the backend is gone: the kernel holds its pages.
   void Pin(const Napi::Value& v);
   Napi::Value Vectored(const Napi::CallbackInfo& info, OpCode code);
+  // Writes the iovecs of a datagram (views at 3) into its message block
+  // (at 4) and points op at the block; returns it, with the view count.
+  uint8_t* ParseMessage(const Napi::CallbackInfo& info, Operation* op,
+                        uint32_t* count);
   void Teardown();
   static void OnEnvCleanup(void* self);
 

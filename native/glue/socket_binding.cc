@@ -107,6 +107,12 @@ Napi::Object ConstantsObject(Napi::Env env) {
   o.Set("ADDRESS_OFFSET", static_cast<double>(kAddressOffset));
   o.Set("ADDRESS_BLOCK_SIZE", static_cast<double>(kAddressBlockSize));
   o.Set("IOVEC_SIZE", static_cast<double>(sizeof(IoVec)));
+  const sock::MessageLayout& m = sock::GetMessageLayout();
+  o.Set("MSG_NAME_OFFSET", m.name_offset);
+  o.Set("MSG_IOV_OFFSET", m.iov_offset);
+  o.Set("MSG_NAMELEN_OFFSET", m.namelen_offset);
+  o.Set("MSG_FLAGS_OFFSET", m.flags_offset);
+  o.Set("MSG_TRUNC", m.msg_trunc);
   return o;
 }
 

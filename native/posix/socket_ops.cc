@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 
 namespace ace::sock {
 namespace {
@@ -85,6 +86,28 @@ int SendNow(int fd, const void* buf, size_t len) {
 
 int RecvNow(int fd, void* buf, size_t len) {
   return Result(static_cast<int>(recv(fd, buf, len, MSG_DONTWAIT)));
+}
+
+const MessageLayout& GetMessageLayout() {
+  // Each part 8-byte aligned, as the header's pointers and the iovecs need.
+  static const MessageLayout m{
+      static_cast<uint32_t>((sizeof(msghdr) + 7) & ~size_t{7}),
+      static_cast<uint32_t>(sizeof(sockaddr_storage)),
+      static_cast<uint32_t>(((sizeof(msghdr) + 7) & ~size_t{7}) + sizeof(sockaddr_storage)),
+      static_cast<uint32_t>(offsetof(msghdr, msg_namelen)),
+      static_cast<uint32_t>(offsetof(msghdr, msg_flags)),
+      MSG_TRUNC};
+  return m;
+}
+
+void InitMessage(uint8_t* block, uint32_t namelen, uint32_t iovcnt) {
+  const MessageLayout& m = GetMessageLayout();
+  auto* h = reinterpret_cast<msghdr*>(block);
+  *h = msghdr{};
+  h->msg_name = namelen > 0 ? block + m.name_offset : nullptr;
+  h->msg_namelen = namelen;
+  h->msg_iov = reinterpret_cast<iovec*>(block + m.iov_offset);
+  h->msg_iovlen = iovcnt;
 }
 
 }  // namespace ace::sock

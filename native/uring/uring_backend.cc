@@ -45,6 +45,8 @@ uint8_t OpcodeFor(OpCode op) {
     case OpCode::kAcceptMulti: return IORING_OP_ACCEPT;
     case OpCode::kRecvMulti: return IORING_OP_RECV;
     case OpCode::kSendZc: return IORING_OP_SEND_ZC;
+    case OpCode::kRecvMsg: return IORING_OP_RECVMSG;
+    case OpCode::kSendMsg: return IORING_OP_SENDMSG;
     case OpCode::kCount: break;
   }
   return IORING_OP_LAST;
@@ -417,6 +419,14 @@ void UringBackend::Fill(const Operation& op) {
     case OpCode::kSendZc:
       sqe->addr = reinterpret_cast<uint64_t>(op.addr);
       sqe->len = op.len;
+      sqe->msg_flags = op.msg_flags | MSG_NOSIGNAL;
+      break;
+    case OpCode::kRecvMsg:
+    case OpCode::kSendMsg:
+      // The kernel reads the msghdr (and, for a receive, writes msg_namelen
+      // and msg_flags back) in the caller's memory, which outlives the CQE.
+      sqe->addr = reinterpret_cast<uint64_t>(op.addr);
+      sqe->len = 1;
       sqe->msg_flags = op.msg_flags | MSG_NOSIGNAL;
       break;
     case OpCode::kRecvMulti:
