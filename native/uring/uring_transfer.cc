@@ -25,9 +25,11 @@ bool IsTransferToken(uint64_t user_data) {
          user_data != kInternalUserData;
 }
 
-// A larger pipe moves more per splice pair; the default (64 KiB) is kept
-// when the system's pipe-max-size or the user's pipe quota says no.
-constexpr int kPipeSize = 1 << 20;
+// A larger pipe moves more per splice; 256 KiB, not the 1 MiB allowed,
+// because every pipe counts against the user's pipe quota
+// (pipe-user-pages-soft: 64 MiB) whether it holds bytes or not. The default
+// (64 KiB) is kept when the system says no.
+constexpr int kPipeSize = 1 << 18;
 
 }  // namespace
 
