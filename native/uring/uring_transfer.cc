@@ -90,8 +90,8 @@ void UringBackend::FillTransferStep(const Operation& op) {
   // one before it is reaped, when a close has already stopped the transfer.
   io_uring_sqe* sqe = NextSqe();
   if (t.want_poll) {
-    // The socket was full (a splice into a non-blocking socket says EAGAIN
-    // rather than wait): drain again once it is writable.
+    // The socket was full (a splice into a non-blocking socket may say
+    // EAGAIN rather than wait): drain again once it is writable.
     t.want_poll = false;
     t.step = kPoll;
     sqe->opcode = IORING_OP_POLL_ADD;
