@@ -8,7 +8,7 @@ export type NativeVerb =
   | 'nop' | 'read' | 'write' | 'readv' | 'writev' | 'recv' | 'send'
   | 'accept' | 'connect' | 'close' | 'timeout' | 'cancel'
   | 'readFixed' | 'writeFixed' | 'acceptMultishot' | 'recvMultishot' | 'sendZc'
-  | 'recvmsg' | 'sendmsg';
+  | 'recvmsg' | 'sendmsg' | 'sendfile';
 
 /** Bits of a completion's flags word (native/common/operation.h). */
 export const CompletionFlag = {
@@ -68,6 +68,11 @@ export interface NativeProactor {
   recvmsg(slot: number, gen: number, fd: number, views: Uint8Array[], messageBlock: Uint8Array, msgFlags: number): number;
   /** One datagram gathered from views, to sockaddr (null: the connected peer). */
   sendmsg(slot: number, gen: number, fd: number, views: Uint8Array[], messageBlock: Uint8Array, sockaddr: Uint8Array | null, msgFlags: number): number;
+  /**
+   * Sends up to length bytes (1..0x7ffff000) of fileFd from position to socketFd inside the
+   * kernel (io_uring: splice through a pipe; epoll: sendfile); completes with the bytes sent.
+   */
+  sendfile(slot: number, gen: number, socketFd: number, fileFd: number, position: number, length: number): number;
   /** Registers buffers for readFixed/writeFixed (index = position in the list); 0 or -errno. Held until destroy(). */
   registerBuffers(buffers: Uint8Array[]): number;
   /** Registers count buffers of size bytes carved from buffer as ring group; 0 or -errno. Held until destroy(). */

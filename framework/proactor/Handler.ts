@@ -5,6 +5,7 @@ import { type AsynchReadDgramResult } from './results/AsynchReadDgramResult';
 import { type AsynchReadFileResult } from './results/AsynchReadFileResult';
 import { type AsynchReadStreamResult } from './results/AsynchReadStreamResult';
 import { type AsynchWriteDgramResult } from './results/AsynchWriteDgramResult';
+import { type AsynchTransmitFileResult } from './results/AsynchTransmitFileResult';
 import { type AsynchWriteFileResult } from './results/AsynchWriteFileResult';
 import { type AsynchWriteStreamResult } from './results/AsynchWriteStreamResult';
 import { type Proactor } from './Proactor';
@@ -45,6 +46,8 @@ export class Handler {
   handleReadDgram(_result: AsynchReadDgramResult): void {}
   /** An AsynchWriteDgram.send finished. */
   handleWriteDgram(_result: AsynchWriteDgramResult): void {}
+  /** An AsynchTransmitFile.transmitFile finished: header, file bytes and trailer sent, or an error stopped it. */
+  handleTransmitFile(_result: AsynchTransmitFileResult): void {}
   /** A timer from Proactor.scheduleTimer expired; `time` is Date.now() then. */
   handleTimeOut(_time: number, _act: unknown): void {}
   /** A completion posted by Proactor.proactorPostWakeupCompletions. */

@@ -29,6 +29,9 @@ enum class OpCode : uint8_t {
   kSendZc,       // send without copying; a kCompletionNotif frees the buffer
   kRecvMsg,      // recvmsg(addr: a struct msghdr, msg_flags): a datagram and its sender
   kSendMsg,      // sendmsg(addr: a struct msghdr, msg_flags): a datagram to its msg_name
+  kSendfile,     // up to len bytes of file fd2 from offset to socket fd, in
+                 // the kernel; res is the bytes sent (short: the file ended,
+                 // or an error or a kCancel followed some progress)
   kCount         // number of verbs
 };
 
@@ -48,6 +51,7 @@ struct Operation {
   uint16_t buf_index = 0;  // read/write fixed: the registered buffer
   uint16_t buf_group = 0;  // recv multishot: the buffer ring to pick from
   uint32_t op_flags = 0;   // kOp* bits below
+  int32_t fd2 = -1;        // sendfile: the file read from
 };
 
 // kRecvMsg / kSendMsg: addr is a POSIX struct msghdr in the caller's memory

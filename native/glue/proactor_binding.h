@@ -50,6 +50,7 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   Napi::Value SendZc(const Napi::CallbackInfo& info);
   Napi::Value RecvMsg(const Napi::CallbackInfo& info);
   Napi::Value SendMsg(const Napi::CallbackInfo& info);
+  Napi::Value Sendfile(const Napi::CallbackInfo& info);
   // Registered memory: fixed buffers, provided-buffer rings.
   Napi::Value RegisterBuffers(const Napi::CallbackInfo& info);
   Napi::Value RegisterBufferRing(const Napi::CallbackInfo& info);

@@ -20,7 +20,7 @@ constexpr const char* kVerbNames[] = {
     "nop",  "read",   "write",   "readv", "writev",  "recv",
     "send", "accept", "connect", "close", "timeout", "cancel",
     "readFixed", "writeFixed", "acceptMultishot", "recvMultishot", "sendZc",
-    "recvmsg", "sendmsg"};
+    "recvmsg", "sendmsg", "sendfile"};
 static_assert(sizeof(kVerbNames) / sizeof(kVerbNames[0]) ==
                   static_cast<size_t>(OpCode::kCount),
               "a name for every verb");
