@@ -20,6 +20,7 @@
           "sources": [
             "native/linux/backends.cc",
             "native/uring/uring_backend.cc",
+            "native/uring/uring_transfer.cc",
             "native/epoll/epoll_backend.cc",
             "native/posix/socket_ops.cc",
             "native/glue/reactor_binding.cc",

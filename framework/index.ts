@@ -15,6 +15,7 @@ export { AsynchOperation } from './proactor/AsynchOperation';
 export { AsynchReadFile } from './proactor/AsynchReadFile';
 export { AsynchReadStream } from './proactor/AsynchReadStream';
 export { AsynchResult } from './proactor/AsynchResult';
+export { AsynchTransmitFile, HeaderAndTrailer } from './proactor/AsynchTransmitFile';
 export { AsynchWriteFile } from './proactor/AsynchWriteFile';
 export { AsynchWriteStream } from './proactor/AsynchWriteStream';
 export { BufferRing, type BufferRingOptions } from './proactor/BufferRing';
@@ -34,6 +35,7 @@ export { AsynchReadMultishotResult } from './proactor/results/AsynchReadMultisho
 export { AsynchReadFileResult } from './proactor/results/AsynchReadFileResult';
 export { AsynchReadStreamResult } from './proactor/results/AsynchReadStreamResult';
 export { AsynchTimerResult } from './proactor/results/AsynchTimerResult';
+export { AsynchTransmitFileResult } from './proactor/results/AsynchTransmitFileResult';
 export { AsynchWriteFileResult } from './proactor/results/AsynchWriteFileResult';
 export { AsynchWriteStreamResult } from './proactor/results/AsynchWriteStreamResult';
 export { PROACTOR_IMPL, PROACTOR_OPTIONS } from './proactor/tokens';

@@ -7,7 +7,8 @@
 export type NativeVerb =
   | 'nop' | 'read' | 'write' | 'readv' | 'writev' | 'recv' | 'send'
   | 'accept' | 'connect' | 'close' | 'timeout' | 'cancel'
-  | 'readFixed' | 'writeFixed' | 'acceptMultishot' | 'recvMultishot' | 'sendZc';
+  | 'readFixed' | 'writeFixed' | 'acceptMultishot' | 'recvMultishot' | 'sendZc'
+  | 'sendfile';
 
 /** Bits of a completion's flags word (native/common/operation.h). */
 export const CompletionFlag = {
@@ -58,6 +59,11 @@ export interface NativeProactor {
   recvMultishot(slot: number, gen: number, fd: number, group: number): number;
   /** Completes with the bytes sent (MORE), then again (NOTIF) when the buffer is free. */
   sendZc(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, msgFlags: number): number;
+  /**
+   * Sends up to length bytes (1..0x7ffff000) of fileFd from position to socketFd inside the
+   * kernel (io_uring: splice through a pipe; epoll: sendfile); completes with the bytes sent.
+   */
+  sendfile(slot: number, gen: number, socketFd: number, fileFd: number, position: number, length: number): number;
   /** Registers buffers for readFixed/writeFixed (index = position in the list); 0 or -errno. Held until destroy(). */
   registerBuffers(buffers: Uint8Array[]): number;
   /** Registers count buffers of size bytes carved from buffer as ring group; 0 or -errno. Held until destroy(). */

@@ -84,6 +84,9 @@ export abstract class AsynchResult {
   /** @internal close() dispatches what was sent now; the block stays held until the notification. */
   settleEarly(): void {}
 
+  /** @internal The proactor is about to ask the kernel to cancel this result (a multi-phase operation then starts no further phase). */
+  cancelRequested(): void {}
+
   /** @internal Whether the operation that started this result may reuse it once dispatched (see also settle). */
   reusable(): boolean {
     return false;

@@ -3,6 +3,7 @@ import { type AsynchAcceptResult } from './results/AsynchAcceptResult';
 import { type AsynchConnectResult } from './results/AsynchConnectResult';
 import { type AsynchReadFileResult } from './results/AsynchReadFileResult';
 import { type AsynchReadStreamResult } from './results/AsynchReadStreamResult';
+import { type AsynchTransmitFileResult } from './results/AsynchTransmitFileResult';
 import { type AsynchWriteFileResult } from './results/AsynchWriteFileResult';
 import { type AsynchWriteStreamResult } from './results/AsynchWriteStreamResult';
 import { type Proactor } from './Proactor';
@@ -39,6 +40,8 @@ export class Handler {
   handleAccept(_result: AsynchAcceptResult): void {}
   /** An AsynchConnect.connect finished. */
   handleConnect(_result: AsynchConnectResult): void {}
+  /** An AsynchTransmitFile.transmitFile finished: header, file bytes and trailer sent, or an error stopped it. */
+  handleTransmitFile(_result: AsynchTransmitFileResult): void {}
   /** A timer from Proactor.scheduleTimer expired; `time` is Date.now() then. */
   handleTimeOut(_time: number, _act: unknown): void {}
   /** A completion posted by Proactor.proactorPostWakeupCompletions. */

@@ -175,6 +175,7 @@ export class NativeProactorImpl extends ProactorImpl {
 
   cancel(result: AsynchResult): void {
     if (result.slot < 0 || this.closed || this.stillborn.includes(result)) return;
+    result.cancelRequested();
     this.native.cancel(result.slot, result.gen);
     this.queueFlush();
   }

@@ -27,6 +27,9 @@ enum class OpCode : uint8_t {
   kAcceptMulti,  // accepts until cancelled: one completion per connection
   kRecvMulti,    // receives until EOF or error into buffers of buf_group
   kSendZc,       // send without copying; a kCompletionNotif frees the buffer
+  kSendfile,     // up to len bytes of file fd2 from offset to socket fd, in
+                 // the kernel; res is the bytes sent (short: the file ended,
+                 // or an error followed some progress)
   kCount         // number of verbs
 };
 
@@ -46,6 +49,7 @@ struct Operation {
   uint16_t buf_index = 0;  // read/write fixed: the registered buffer
   uint16_t buf_group = 0;  // recv multishot: the buffer ring to pick from
   uint32_t op_flags = 0;   // kOp* bits below
+  int32_t fd2 = -1;        // sendfile: the file read from
 };
 
 // Operation::op_flags bit: a kTimeout's timespec is an absolute

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
@@ -29,7 +30,8 @@ int64_t NowNs() {
 // Verbs that wait for the fd to be writable; the rest wait to be readable.
 bool IsWrite(OpCode op) {
   return op == OpCode::kWrite || op == OpCode::kWritev ||
-         op == OpCode::kSend || op == OpCode::kConnect;
+         op == OpCode::kSend || op == OpCode::kConnect ||
+         op == OpCode::kSendfile;
 }
 
 // A system call's result as -errno, retried on EINTR.
@@ -104,7 +106,7 @@ bool EpollBackend::Supports(OpCode op) const {
     case OpCode::kReadv: case OpCode::kWritev: case OpCode::kRecv:
     case OpCode::kSend: case OpCode::kAccept: case OpCode::kConnect:
     case OpCode::kClose: case OpCode::kTimeout: case OpCode::kCancel:
-    case OpCode::kAcceptMulti:
+    case OpCode::kAcceptMulti: case OpCode::kSendfile:
       return true;
     default:
       return false;
@@ -174,6 +176,10 @@ void EpollBackend::Run(int fd, FdState& state, std::deque<Pending>& queue) {
       if (r == 0) return;  // epoll says when
     }
     const uint64_t user_data = p.op.user_data;
+    // A sendfile's EBADF may be its file's: the socket is gone only if
+    // fcntl cannot see it either.
+    const bool fd_gone = r == -EBADF && (p.op.code != OpCode::kSendfile ||
+                                         fcntl(fd, F_GETFD) < 0);
     if (p.op.code == OpCode::kAcceptMulti && r >= 0) {
       Complete(user_data, r, kCompletionMore);
       continue;
@@ -181,7 +187,7 @@ void EpollBackend::Run(int fd, FdState& state, std::deque<Pending>& queue) {
     queue.pop_front();
     where_.erase(user_data);
     Complete(user_data, r, 0);
-    if (r == -EBADF) {
+    if (fd_gone) {
       // The number is not an open file: nothing known of it holds.
       Drop(fd);
       return;
@@ -238,6 +244,12 @@ int EpollBackend::Perform(Pending& p) {
       return Retry([&] {
         return send(fd, op.addr, op.len, static_cast<int>(op.msg_flags) | MSG_NOSIGNAL);
       });
+    case OpCode::kSendfile: {
+      // One call, as a write: the kernel copies file pages to the socket
+      // without user space; a short count is completed as it is.
+      off_t offset = static_cast<off_t>(op.offset);
+      return Retry([&] { return sendfile(fd, op.fd2, &offset, op.len); });
+    }
     case OpCode::kAccept:
       return Retry([&] {
         return accept4(fd, static_cast<sockaddr*>(op.addr),

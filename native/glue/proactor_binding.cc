@@ -52,6 +52,7 @@ Napi::Function ProactorBinding::Define(Napi::Env env) {
        InstanceMethod<&ProactorBinding::AcceptMultishot>("acceptMultishot"),
        InstanceMethod<&ProactorBinding::RecvMultishot>("recvMultishot"),
        InstanceMethod<&ProactorBinding::SendZc>("sendZc"),
+       InstanceMethod<&ProactorBinding::Sendfile>("sendfile"),
        InstanceMethod<&ProactorBinding::RegisterBuffers>("registerBuffers"),
        InstanceMethod<&ProactorBinding::RegisterBufferRing>("registerBufferRing"),
        InstanceMethod<&ProactorBinding::ProvideBuffer>("provideBuffer"),
@@ -253,6 +254,29 @@ Napi::Value ProactorBinding::SendZc(const Napi::CallbackInfo& info) {
   ParseBuffer(info, &op);
   op.msg_flags = info[6].As<Napi::Number>().Uint32Value();
   return PrepareChecked(info.Env(), op);
+}
+
+// sendfile(slot, gen, socketFd, fileFd, position, length): sends up to
+// length bytes of the file from position without copying them through user
+// space; completes with the bytes sent.
+Napi::Value ProactorBinding::Sendfile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Operation op;
+  op.code = OpCode::kSendfile;
+  op.user_data = UserData(info, 0);
+  op.fd = info[2].As<Napi::Number>().Int32Value();
+  op.fd2 = info[3].As<Napi::Number>().Int32Value();
+  const double position = info[4].As<Napi::Number>().DoubleValue();
+  const double length = info[5].As<Napi::Number>().DoubleValue();
+  if (!(position >= 0) || position > 9007199254740991.0) {
+    throw Napi::RangeError::New(env, "position must be from 0 to 2^53 - 1");
+  }
+  if (!(length > 0) || length > 0x7ffff000) {
+    throw Napi::RangeError::New(env, "length must be from 1 to 0x7ffff000");
+  }
+  op.offset = static_cast<int64_t>(position);
+  op.len = static_cast<uint32_t>(length);
+  return PrepareChecked(env, op);
 }
 
 // registerBuffers(buffers: Uint8Array[]): 0 or -errno (-ENOMEM: over the

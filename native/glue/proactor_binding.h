@@ -48,6 +48,7 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   Napi::Value AcceptMultishot(const Napi::CallbackInfo& info);
   Napi::Value RecvMultishot(const Napi::CallbackInfo& info);
   Napi::Value SendZc(const Napi::CallbackInfo& info);
+  Napi::Value Sendfile(const Napi::CallbackInfo& info);
   // Registered memory: fixed buffers, provided-buffer rings.
   Napi::Value RegisterBuffers(const Napi::CallbackInfo& info);
   Napi::Value RegisterBufferRing(const Napi::CallbackInfo& info);

@@ -19,7 +19,8 @@ constexpr size_t kAddressBlockSize = kAddressOffset + 128;
 constexpr const char* kVerbNames[] = {
     "nop",  "read",   "write",   "readv", "writev",  "recv",
     "send", "accept", "connect", "close", "timeout", "cancel",
-    "readFixed", "writeFixed", "acceptMultishot", "recvMultishot", "sendZc"};
+    "readFixed", "writeFixed", "acceptMultishot", "recvMultishot", "sendZc",
+    "sendfile"};
 static_assert(sizeof(kVerbNames) / sizeof(kVerbNames[0]) ==
                   static_cast<size_t>(OpCode::kCount),
               "a name for every verb");

@@ -45,6 +45,7 @@ uint8_t OpcodeFor(OpCode op) {
     case OpCode::kAcceptMulti: return IORING_OP_ACCEPT;
     case OpCode::kRecvMulti: return IORING_OP_RECV;
     case OpCode::kSendZc: return IORING_OP_SEND_ZC;
+    case OpCode::kSendfile: return IORING_OP_SPLICE;
     case OpCode::kCount: break;
   }
   return IORING_OP_LAST;
@@ -212,6 +213,7 @@ int UringBackend::Init(const BackendOptions& options, std::string* what) {
 
 UringBackend::~UringBackend() {
   if (ring_fd_ >= 0 && sqes_) Quiesce();
+  ClosePipes();
   for (auto& [group, r] : rings_) munmap(r.ring, r.ring_size);
   if (sqes_) munmap(sqes_, sqes_size_);
   if (cq_ring_ && cq_ring_ != sq_ring_) munmap(cq_ring_, cq_ring_size_);
@@ -250,12 +252,14 @@ void UringBackend::Quiesce() {
   // asynchronously: an operation running in the kernel's workers could
   // still write after close() returned.
   for (const Operation& op : backlog_) {
-    if (IsInternal(op.user_data)) continue;
+    // A transfer's caller op is counted until CloseTransfers ends it.
+    if (IsInternal(op.user_data) || op.code == OpCode::kSendfile) continue;
     --inflight_;
     tracked_.erase(op.user_data);
     zero_copy_.erase(op.user_data);
   }
   backlog_.clear();  // never reached the kernel
+  CloseTransfers();
   failing_submits_ = 0;
   for (const auto& entry : tracked_) quiesce_pending_.push_back(entry.first);
   using Clock = std::chrono::steady_clock;
@@ -325,6 +329,9 @@ bool UringBackend::Supports(OpCode op) const {
       return ops_.test(IORING_OP_ACCEPT) && ops_.test(IORING_OP_SOCKET);
     case OpCode::kRecvMulti:
       return ops_.test(IORING_OP_RECV) && ops_.test(IORING_OP_SEND_ZC);
+    case OpCode::kSendfile:
+      return ops_.test(IORING_OP_SPLICE) && ops_.test(IORING_OP_POLL_ADD) &&
+             ops_.test(IORING_OP_ASYNC_CANCEL);
     default:
       break;
   }
@@ -337,11 +344,14 @@ unsigned UringBackend::SqSpace() const {
 }
 
 unsigned UringBackend::SqesFor(const Operation& op) const {
+  // A transfer's step: fill + drain, or poll + drain, or a drain.
+  if (op.code == OpCode::kSendfile) return 2;
+  if (op.code == OpCode::kCancel) return transfer_of_.count(op.target) ? 3 : 1;
   if (op.code != OpCode::kClose) return 1;
   const bool has_slot = static_cast<size_t>(op.fd) < fixed_of_fd_.size() &&
                         fixed_of_fd_[op.fd] >= 0;
   const unsigned cancels = legacy_cancel_ ? LegacyCancelCount(op.fd) : 1;
-  return cancels + (has_slot ? 2u : 1u);
+  return cancels + 3 * TransfersInKernelOn(op.fd) + (has_slot ? 2u : 1u);
 }
 
 int UringBackend::FixedSlotFor(int fd) {
@@ -387,6 +397,11 @@ void UringBackend::Fill(const Operation& op) {
     FillClose(op);
     return;
   }
+  if (op.code == OpCode::kSendfile) {
+    FillTransferStep(op);
+    return;
+  }
+  if (op.code == OpCode::kCancel && CancelTransfer(op.target)) return;
   io_uring_sqe* sqe = NextSqe();
   sqe->opcode = OpcodeFor(op.code);
   sqe->fd = op.fd;
@@ -453,6 +468,7 @@ void UringBackend::Fill(const Operation& op) {
       sqe->fd = -1;
       sqe->addr = op.target;
       break;
+    case OpCode::kSendfile:
     case OpCode::kCount:
       break;
   }
@@ -488,6 +504,19 @@ void UringBackend::FillClose(const Operation& op) {
   // fd number taken until the cancel has run, so no new socket can reuse it
   // and be cancelled by mistake. Cancelling by fd also finds operations
   // that named the fd by its registered slot: both are the same file.
+  // A transfer's fill splices into its pipe, not into fd: it is cancelled
+  // by its token, and the transfer takes no further step.
+  std::vector<uint32_t> idle;
+  for (auto& [id, t] : transfers_) {
+    if (t.sock != op.fd) continue;
+    t.cancelled = true;
+    if (t.pending > 0) {
+      FillTransferCancels(id, IOSQE_IO_HARDLINK);
+    } else {
+      idle.push_back(id);
+    }
+  }
+  for (uint32_t id : idle) FinishTransfer(id, -ECANCELED);
   if (legacy_cancel_) {
     FillLegacyCancels(op.fd);
   } else {
@@ -520,6 +549,13 @@ void UringBackend::FillClose(const Operation& op) {
 
 int UringBackend::Prepare(const Operation& op) {
   if (!Supports(op.code)) return -EOPNOTSUPP;
+  if (op.code == OpCode::kSendfile) {
+    const int r = StartTransfer(op);
+    if (r < 0) return r;
+    ++inflight_;
+    Queue(op);
+    return 0;
+  }
   if ((op.code == OpCode::kReadFixed || op.code == OpCode::kWriteFixed) &&
       !InsideRegistered(op)) {
     return -EFAULT;
@@ -601,6 +637,16 @@ int UringBackend::Reap(Completion* out, int max) {
     while (head != tail && n < max) {
       const io_uring_cqe& cqe = cqes_[head & cq_mask_];
       ++head;
+      if (IsTransferCqe(cqe.user_data)) {
+        reaping_ = true;
+        OnTransferCqe(cqe.user_data, cqe.res);
+        reaping_ = false;
+        while (!finished_.empty() && n < max) {
+          out[n++] = finished_.front();
+          finished_.pop_front();
+        }
+        continue;
+      }
       if (IsInternal(cqe.user_data)) {
         if (cqe.user_data != kInternalUserData) {
           free_fixed_.push_back(static_cast<uint32_t>(cqe.user_data));
@@ -624,6 +670,16 @@ int UringBackend::Reap(Completion* out, int max) {
       out[n++] = Completion{user_data, cqe.res, CompletionFlags(cqe.flags)};
     }
     StoreRelease(cq_head_, head);
+    while (!finished_.empty() && n < max) {
+      out[n++] = finished_.front();
+      finished_.pop_front();
+    }
+    if (steps_queued_) {
+      // Transfers' next steps: nobody else submits after a reap that
+      // returned no caller completion.
+      steps_queued_ = false;
+      Submit();
+    }
     if (n == max || head != tail || entered) return n;
     // Completions may wait in the kernel: overflowed, or task work that
     // only runs when we enter (DEFER_TASKRUN).
@@ -639,7 +695,7 @@ int UringBackend::Wait(int timeout_ms) {
   int r = Submit();
   // A kernel short of memory or CQ room: the wait below reaps what frees it.
   if (r < 0 && r != -EAGAIN && r != -EBUSY) return r;
-  if (*cq_head_ != LoadAcquire(cq_tail_)) return 1;
+  if (*cq_head_ != LoadAcquire(cq_tail_) || !finished_.empty()) return 1;
   if (timeout_ms == 0) {
     if (defer_taskrun_ || (LoadAcquire(sq_flags_) & IORING_SQ_CQ_OVERFLOW)) {
       Enter(ring_fd_, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);

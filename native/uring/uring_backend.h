@@ -59,7 +59,58 @@ class UringBackend final : public Backend {
     uint16_t tail = 0;
   };
 
+  // A kSendfile in progress: file -> pipe -> socket by splice, one pipe-full
+  // at a time, until len bytes are sent, the file ends or an error stops it.
+  // Its SQEs carry internal tokens; the caller's token completes once, from
+  // finished_.
+  struct Transfer {
+    uint64_t user_data = 0;  // the caller's token
+    int32_t sock = -1;
+    int32_t file = -1;
+    int64_t offset = 0;      // the next file byte to read
+    uint32_t to_read = 0;    // file bytes not yet in the pipe
+    uint32_t in_pipe = 0;    // bytes in the pipe, not yet sent
+    uint32_t sent = 0;
+    uint32_t asked = 0;      // what the last fill asked for
+    int pipe_r = -1;
+    int pipe_w = -1;
+    uint32_t pipe_size = 0;
+    int32_t error = 0;       // the first failure (-errno)
+    bool eof = false;
+    bool cancelled = false;
+    bool want_poll = false;  // the last drain found the socket full
+    unsigned pending = 0;    // its SQEs the kernel has not completed
+  };
+
   UringBackend() = default;
+  // Queues op's SQEs now, or in the backlog behind what waits.
+  void Queue(const Operation& op);
+  // kSendfile: sets up the transfer (takes a pipe); 0 or -errno.
+  int StartTransfer(const Operation& op);
+  // Fills the SQEs of the transfer's next step (fill + drain, drain, or
+  // poll + drain), or finishes it.
+  void FillTransferStep(const Operation& op);
+  // A CQE of one of a transfer's SQEs.
+  void OnTransferCqe(uint64_t token, int32_t res);
+  // What follows a transfer's step: the next one (queued), or its end.
+  void StepTransfer(Transfer& t);
+  // Ends a transfer: its completion goes to finished_, its pipe back to
+  // the pool (or closed, if anything is left in it).
+  void FinishTransfer(uint32_t id, int32_t res);
+  // Cancel SQEs for every SQE a transfer may have in the kernel; 3 SQEs.
+  void FillTransferCancels(uint32_t id, uint8_t sqe_flags);
+  // Transfers on fd that have SQEs in the kernel (a close cancels them).
+  unsigned TransfersInKernelOn(int fd) const;
+  // kCancel of a transfer's caller token: cancels its SQEs (3); false if
+  // target is no transfer.
+  bool CancelTransfer(uint64_t target);
+  // Teardown: every transfer is cancelled; those with nothing in the
+  // kernel finish now.
+  void CloseTransfers();
+  // Closes the idle pipes and any a transfer still holds.
+  void ClosePipes();
+  // Whether a CQE's token is one of a transfer's SQEs.
+  static bool IsTransferCqe(uint64_t user_data);
   // Maps the rings, probes opcodes, registers the eventfd.
   int Init(const BackendOptions& options, std::string* what);
   // Room left in the SQ.
@@ -143,6 +194,23 @@ class UringBackend final : public Backend {
   // test hook: Submit() calls left to fail, and with what
   int failing_submits_ = 0;
   int submit_fault_ = 0;
+  // kSendfile transfers by id, the id of each caller token, the next id
+  std::unordered_map<uint32_t, Transfer> transfers_;
+  std::unordered_map<uint64_t, uint32_t> transfer_of_;
+  uint32_t next_transfer_ = 0;
+  // idle pipes (read end, write end, size), empty, for the next transfer
+  struct IdlePipe {
+    int r;
+    int w;
+    uint32_t size;
+  };
+  std::vector<IdlePipe> idle_pipes_;
+  // completions made here, not by a CQE (transfers), waiting for Reap()
+  std::deque<Completion> finished_;
+  // Reap() is running: a finished transfer needs no eventfd wake
+  bool reaping_ = false;
+  // a transfer queued its next step during Reap(): submit it there
+  bool steps_queued_ = false;
   // operations waiting for room in the SQ, in submission order
   std::deque<Operation> backlog_;
   // registered buffers, by index

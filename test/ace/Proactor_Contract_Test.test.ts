@@ -3,8 +3,12 @@
  * operations exist here): a zero-timeout handleEvents with nothing pending
  * returns 0; an accept completes with a valid handle; a cancelled accept
  * completes with ECANCELED and an invalid handle; 32 failed connects leak
- * no fds once the caller closes the sockets it owns.
+ * no fds once the caller closes the sockets it owns. One case of our own
+ * joins them: a transmit-file's header, file and trailer arrive intact.
  */
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { INVALID_HANDLE } from '../../framework/common/Handle';
 import { InetAddr } from '../../framework/common/InetAddr';
 import { MessageBlock } from '../../framework/common/MessageBlock';
@@ -12,6 +16,7 @@ import { SockAcceptor } from '../../framework/common/SockAcceptor';
 import { loadNative } from '../../framework/native/loadNative';
 import { AsynchAccept } from '../../framework/proactor/AsynchAccept';
 import { AsynchConnect } from '../../framework/proactor/AsynchConnect';
+import { HeaderAndTrailer } from '../../framework/proactor/AsynchTransmitFile';
 import { Handler } from '../../framework/proactor/Handler';
 import { Proactor } from '../../framework/proactor/Proactor';
 import { type AsynchAcceptResult } from '../../framework/proactor/results/AsynchAcceptResult';
@@ -19,6 +24,8 @@ import { type AsynchConnectResult } from '../../framework/proactor/results/Async
 import { backends } from '../support/backends';
 import { dispatchUntil } from '../support/drive';
 import { expectNoFdLeaks, openFds } from '../support/leaks';
+import { tcpPair } from '../support/tcpPair';
+import { someBytes, TransmitEnds } from '../support/transmitFiles';
 
 const sock = loadNative().socket;
 
@@ -96,5 +103,27 @@ describe.each(backends)('Proactor_Contract_Test on %s', (backend) => {
     expect(openFds()).toBe(before);
     listener = new SockAcceptor();
     listener.open(new InetAddr(0, '127.0.0.1'));
+  });
+
+  it('should show that a transmitFile with header and trailer arrives intact', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ace-contract-'));
+    const data = someBytes(1024 * 1024 + 3);
+    writeFileSync(join(dir, 'body'), data);
+    const fd = openSync(join(dir, 'body'), 'r');
+    const { server, client } = await tcpPair(proactor);
+    try {
+      const ends = new TransmitEnds(proactor, server, client);
+      ends.startReading();
+      ends.tf.transmitFile(fd, new HeaderAndTrailer(MessageBlock.from('header\r\n'), undefined, MessageBlock.from('\r\ntrailer')), 0, 0, 0, 'act');
+      await dispatchUntil(proactor, () => ends.transmits.length === 1 && ends.end !== undefined, 'the transmit-file and EOF');
+      const r = ends.transmits[0];
+      expect([r.success, r.bytesTransferred, r.act]).toEqual([true, data.length + 17, 'act']);
+      expect(ends.bytes().equals(Buffer.concat([Buffer.from('header\r\n'), data, Buffer.from('\r\ntrailer')]))).toBe(true);
+    } finally {
+      sock.close(server);
+      sock.close(client);
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
