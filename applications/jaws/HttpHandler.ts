@@ -61,6 +61,8 @@ export class HttpHandler extends ServiceHandler {
   }
 
   override open(handle: Handle): void {
+    // The head and the body go out as separate sends: Nagle would hold the body back for the head's ACK.
+    new SockStream(handle).setNoDelay(true);
     this.rs.open(this, handle);
     this.ws.open(this, handle);
     this.tf.open(this, handle);
