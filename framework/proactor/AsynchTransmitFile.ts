@@ -35,18 +35,22 @@ export class HeaderAndTrailer {
     this.trailerBytes_ = checkPart('trailer', trailer_, trailerBytes);
   }
 
+  /** The block whose readable bytes go before the file (null: none). */
   header(): MessageBlock | null {
     return this.header_;
   }
 
+  /** How many of the header's readable bytes are sent. */
   headerBytes(): number {
     return this.headerBytes_;
   }
 
+  /** The block whose readable bytes go after the file (null: none). */
   trailer(): MessageBlock | null {
     return this.trailer_;
   }
 
+  /** How many of the trailer's readable bytes are sent. */
   trailerBytes(): number {
     return this.trailerBytes_;
   }

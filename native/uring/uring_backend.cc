@@ -344,14 +344,11 @@ unsigned UringBackend::SqSpace() const {
 }
 
 unsigned UringBackend::SqesFor(const Operation& op) const {
-  // A transfer's step: fill + drain, or poll + drain, or a drain.
-  if (op.code == OpCode::kSendfile) return 2;
-  if (op.code == OpCode::kCancel) return transfer_of_.count(op.target) ? 3 : 1;
   if (op.code != OpCode::kClose) return 1;
   const bool has_slot = static_cast<size_t>(op.fd) < fixed_of_fd_.size() &&
                         fixed_of_fd_[op.fd] >= 0;
   const unsigned cancels = legacy_cancel_ ? LegacyCancelCount(op.fd) : 1;
-  return cancels + 3 * TransfersInKernelOn(op.fd) + (has_slot ? 2u : 1u);
+  return cancels + TransfersInKernelOn(op.fd) + (has_slot ? 2u : 1u);
 }
 
 int UringBackend::FixedSlotFor(int fd) {
@@ -504,14 +501,15 @@ void UringBackend::FillClose(const Operation& op) {
   // fd number taken until the cancel has run, so no new socket can reuse it
   // and be cancelled by mistake. Cancelling by fd also finds operations
   // that named the fd by its registered slot: both are the same file.
-  // A transfer's fill splices into its pipe, not into fd: it is cancelled
-  // by its token, and the transfer takes no further step.
+  // A transfer's step is cancelled by its token (a fill's file is its
+  // pipe, and a splice names its socket only once a worker runs it, so
+  // cancel by fd may miss either), and the transfer takes no further step.
   std::vector<uint32_t> idle;
   for (auto& [id, t] : transfers_) {
     if (t.sock != op.fd) continue;
     t.cancelled = true;
     if (t.pending > 0) {
-      FillTransferCancels(id, IOSQE_IO_HARDLINK);
+      FillTransferCancel(id, IOSQE_IO_HARDLINK);
     } else {
       idle.push_back(id);
     }

@@ -71,7 +71,7 @@ class UringBackend final : public Backend {
     uint32_t to_read = 0;    // file bytes not yet in the pipe
     uint32_t in_pipe = 0;    // bytes in the pipe, not yet sent
     uint32_t sent = 0;
-    uint32_t asked = 0;      // what the last fill asked for
+    uint8_t step = 0;        // the kind of its SQE in the kernel
     int pipe_r = -1;
     int pipe_w = -1;
     uint32_t pipe_size = 0;
@@ -79,7 +79,7 @@ class UringBackend final : public Backend {
     bool eof = false;
     bool cancelled = false;
     bool want_poll = false;  // the last drain found the socket full
-    unsigned pending = 0;    // its SQEs the kernel has not completed
+    unsigned pending = 0;    // 1 while its step's SQE is in the kernel
   };
 
   UringBackend() = default;
@@ -87,8 +87,8 @@ class UringBackend final : public Backend {
   void Queue(const Operation& op);
   // kSendfile: sets up the transfer (takes a pipe); 0 or -errno.
   int StartTransfer(const Operation& op);
-  // Fills the SQEs of the transfer's next step (fill + drain, drain, or
-  // poll + drain), or finishes it.
+  // Fills the SQE of the transfer's next step (fill, drain or poll), or
+  // finishes it.
   void FillTransferStep(const Operation& op);
   // A CQE of one of a transfer's SQEs.
   void OnTransferCqe(uint64_t token, int32_t res);
@@ -97,12 +97,12 @@ class UringBackend final : public Backend {
   // Ends a transfer: its completion goes to finished_, its pipe back to
   // the pool (or closed, if anything is left in it).
   void FinishTransfer(uint32_t id, int32_t res);
-  // Cancel SQEs for every SQE a transfer may have in the kernel; 3 SQEs.
-  void FillTransferCancels(uint32_t id, uint8_t sqe_flags);
+  // The cancel SQE of the step a transfer has in the kernel.
+  void FillTransferCancel(uint32_t id, uint8_t sqe_flags);
   // Transfers on fd that have SQEs in the kernel (a close cancels them).
   unsigned TransfersInKernelOn(int fd) const;
-  // kCancel of a transfer's caller token: cancels its SQEs (3); false if
-  // target is no transfer.
+  // kCancel of a transfer's caller token: cancels its step in the kernel,
+  // or finishes it; false if target is no transfer.
   bool CancelTransfer(uint64_t target);
   // Teardown: every transfer is cancelled; those with nothing in the
   // kernel finish now.

@@ -25,9 +25,11 @@ bool IsTransferToken(uint64_t user_data) {
          user_data != kInternalUserData;
 }
 
-// A larger pipe moves more per splice pair; the default (64 KiB) is kept
-// when the system's pipe-max-size or the user's pipe quota says no.
-constexpr int kPipeSize = 1 << 20;
+// A larger pipe moves more per splice; 256 KiB, not the 1 MiB allowed,
+// because every pipe counts against the user's pipe quota
+// (pipe-user-pages-soft: 64 MiB) whether it holds bytes or not. The default
+// (64 KiB) is kept when the system says no.
+constexpr int kPipeSize = 1 << 18;
 
 }  // namespace
 
@@ -82,44 +84,44 @@ void UringBackend::FillTransferStep(const Operation& op) {
     FinishTransfer(id, -ECANCELED);
     return;
   }
-  if (t.in_pipe == 0) {
-    // file -> pipe, linked to pipe -> socket. A short fill (the file ended,
-    // or the page cache gave less) fails the link: the drain then
-    // completes ECANCELED, and what is in the pipe goes by a drain alone.
-    t.asked = t.to_read < t.pipe_size ? t.to_read : t.pipe_size;
-    io_uring_sqe* fill = NextSqe();
-    fill->opcode = IORING_OP_SPLICE;
-    fill->fd = t.pipe_w;
-    fill->splice_fd_in = t.file;
-    fill->splice_off_in = static_cast<uint64_t>(t.offset);
-    fill->off = ~uint64_t{0};
-    fill->len = t.asked;
-    fill->splice_flags = SPLICE_F_MOVE;
-    fill->flags = IOSQE_IO_LINK;
-    fill->user_data = TransferToken(id, kFill);
-    ++t.pending;
-  } else if (t.want_poll) {
-    // The socket was full (a non-blocking socket makes the splice say
-    // EAGAIN instead of waiting): drain when it is writable again.
+  // One SQE per step, never linked: a linked splice or poll would name the
+  // socket by its number only when it runs, which may be after a close and
+  // after the number went to a new socket. Each step is submitted once the
+  // one before it is reaped, when a close has already stopped the transfer.
+  io_uring_sqe* sqe = NextSqe();
+  if (t.want_poll) {
+    // The socket was full (a splice into a non-blocking socket says EAGAIN
+    // rather than wait): drain again once it is writable.
     t.want_poll = false;
-    io_uring_sqe* poll = NextSqe();
-    poll->opcode = IORING_OP_POLL_ADD;
-    poll->fd = t.sock;
-    poll->poll32_events = POLLOUT;
-    poll->flags = IOSQE_IO_LINK;
-    poll->user_data = TransferToken(id, kPoll);
-    ++t.pending;
+    t.step = kPoll;
+    sqe->opcode = IORING_OP_POLL_ADD;
+    sqe->fd = t.sock;
+    sqe->poll32_events = POLLOUT;
+  } else if (t.in_pipe > 0) {
+    // pipe -> socket: may be short (the socket took less); the rest stays
+    // in the pipe for the next drain.
+    t.step = kDrain;
+    sqe->opcode = IORING_OP_SPLICE;
+    sqe->fd = t.sock;
+    sqe->splice_fd_in = t.pipe_r;
+    sqe->splice_off_in = ~uint64_t{0};
+    sqe->off = ~uint64_t{0};
+    sqe->len = t.in_pipe;
+    sqe->splice_flags = SPLICE_F_MOVE;
+  } else {
+    // file -> empty pipe, at most a pipe-full: may be short (the file
+    // ended, or the page cache gave less); whatever came is drained.
+    t.step = kFill;
+    sqe->opcode = IORING_OP_SPLICE;
+    sqe->fd = t.pipe_w;
+    sqe->splice_fd_in = t.file;
+    sqe->splice_off_in = static_cast<uint64_t>(t.offset);
+    sqe->off = ~uint64_t{0};
+    sqe->len = t.to_read < t.pipe_size ? t.to_read : t.pipe_size;
+    sqe->splice_flags = SPLICE_F_MOVE;
   }
-  io_uring_sqe* drain = NextSqe();
-  drain->opcode = IORING_OP_SPLICE;
-  drain->fd = t.sock;
-  drain->splice_fd_in = t.pipe_r;
-  drain->splice_off_in = ~uint64_t{0};
-  drain->off = ~uint64_t{0};
-  drain->len = t.in_pipe > 0 ? t.in_pipe : t.asked;
-  drain->splice_flags = SPLICE_F_MOVE;
-  drain->user_data = TransferToken(id, kDrain);
-  ++t.pending;
+  sqe->user_data = TransferToken(id, static_cast<StepKind>(t.step));
+  t.pending = 1;
 }
 
 void UringBackend::OnTransferCqe(uint64_t token, int32_t res) {
@@ -127,7 +129,7 @@ void UringBackend::OnTransferCqe(uint64_t token, int32_t res) {
   auto found = transfers_.find(id);
   if (found == transfers_.end()) return;
   Transfer& t = found->second;
-  --t.pending;
+  t.pending = 0;
   switch (static_cast<StepKind>(token & 3)) {
     case kFill:
       if (res > 0) {
@@ -136,7 +138,7 @@ void UringBackend::OnTransferCqe(uint64_t token, int32_t res) {
         t.offset += res;
       } else if (res == 0) {
         t.eof = true;
-      } else if (t.error == 0) {
+      } else {
         t.error = res;
       }
       break;
@@ -146,18 +148,18 @@ void UringBackend::OnTransferCqe(uint64_t token, int32_t res) {
         t.sent += static_cast<uint32_t>(res);
       } else if (res == -EAGAIN) {
         t.want_poll = true;
-      } else if (res == -ECANCELED && !t.cancelled && t.error == 0) {
-        // The link broke: a short fill, or a poll that failed (its own
-        // CQE says why). The next step drains what the pipe holds.
-      } else if (res < 0 && t.error == 0) {
+      } else if (res == 0) {
+        t.error = -EPIPE;  // a socket that takes nothing without an error
+      } else {
         t.error = res;
       }
       break;
     case kPoll:
-      if (res < 0 && t.error == 0) t.error = res;
+      // Readiness (or POLLERR/POLLHUP: the next drain meets the error).
+      if (res < 0) t.error = res;
       break;
   }
-  if (t.pending == 0) StepTransfer(t);
+  StepTransfer(t);
 }
 
 void UringBackend::StepTransfer(Transfer& t) {
@@ -182,7 +184,7 @@ void UringBackend::FinishTransfer(uint32_t id, int32_t res) {
   if (found == transfers_.end()) return;
   Transfer& t = found->second;
   if (t.pending > 0) {
-    // The kernel still points at the pipe: finish when it lets go.
+    // The kernel still holds the pipe: finish when its step is reaped.
     t.cancelled = true;
     return;
   }
@@ -205,15 +207,13 @@ void UringBackend::FinishTransfer(uint32_t id, int32_t res) {
   }
 }
 
-void UringBackend::FillTransferCancels(uint32_t id, uint8_t sqe_flags) {
-  for (StepKind kind : {kFill, kPoll, kDrain}) {
-    io_uring_sqe* sqe = NextSqe();
-    sqe->opcode = IORING_OP_ASYNC_CANCEL;
-    sqe->fd = -1;
-    sqe->addr = TransferToken(id, kind);
-    sqe->user_data = kInternalUserData;
-    sqe->flags = sqe_flags;
-  }
+void UringBackend::FillTransferCancel(uint32_t id, uint8_t sqe_flags) {
+  io_uring_sqe* sqe = NextSqe();
+  sqe->opcode = IORING_OP_ASYNC_CANCEL;
+  sqe->fd = -1;
+  sqe->addr = TransferToken(id, static_cast<StepKind>(transfers_[id].step));
+  sqe->user_data = kInternalUserData;
+  sqe->flags = sqe_flags;
 }
 
 unsigned UringBackend::TransfersInKernelOn(int fd) const {
@@ -233,7 +233,7 @@ bool UringBackend::CancelTransfer(uint64_t target) {
   if (t.pending == 0) {
     FinishTransfer(id, -ECANCELED);
   } else {
-    FillTransferCancels(id, 0);
+    FillTransferCancel(id, 0);
   }
   return true;
 }
@@ -245,9 +245,7 @@ void UringBackend::CloseTransfers() {
     if (t.pending == 0) {
       idle.push_back(id);
     } else if (legacy_cancel_) {
-      for (StepKind kind : {kFill, kPoll, kDrain}) {
-        quiesce_pending_.push_back(TransferToken(id, kind));
-      }
+      quiesce_pending_.push_back(TransferToken(id, static_cast<StepKind>(t.step)));
     }
   }
   for (uint32_t id : idle) FinishTransfer(id, -ECANCELED);

@@ -283,6 +283,38 @@ describe.each(backends)('AsynchTransmitFile on %s', (backend) => {
     });
   });
 
+  describe('when the kernel cancels one operation at a time (before 5.19)', () => {
+    const why = backend === 'uring' ? '' : ` (an io_uring mode: the ${backend} backend cancels in user space)`;
+    (backend === 'uring' ? it : it.skip)(`should still stop transfers at cancel(), closeHandle and close()${why}`, async () => {
+      const legacy = new Proactor({ backend, legacyCancel: true, sqEntries: 8 });
+      try {
+        expect(legacy.implementation().describe()).toMatch(/cancel by token/);
+        const fd = file(64 * 1024 * 1024);
+        const pairs: TransmitEnds[] = [];
+        for (let i = 0; i < 3; i++) {
+          const { server, client } = await tcpPair(legacy);
+          sockets.push(client);
+          if (i < 2) sockets.push(server);
+          const e = new TransmitEnds(legacy, server, client);
+          e.shutdownAfter = false;
+          e.tf.transmitFile(fd, null);
+          pairs.push(e);
+        }
+        await idle(legacy, 100);
+        expect(pairs[0].tf.cancel()).toBe(0);
+        await dispatchUntil(legacy, () => pairs[0].transmits.length === 1, 'the cancelled transfer');
+        let closed = false;
+        void legacy.closeHandle(pairs[2].sender).then(() => (closed = true));
+        await dispatchUntil(legacy, () => closed && pairs[2].transmits.length === 1, 'the transfer on the closed socket');
+        expect(pairs[1].transmits).toHaveLength(0);
+        await legacy.close();
+        expect(pairs.map((e) => e.transmits.map((r) => r.errorCode))).toEqual([['ECANCELED'], ['ECANCELED'], ['ECANCELED']]);
+      } finally {
+        await legacy.close();
+      }
+    });
+  });
+
   describe('when given bad input', () => {
     it('should throw ProactorError for a handle that is no open regular file, and start nothing', async () => {
       const e = await ends();
