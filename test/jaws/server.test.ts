@@ -107,6 +107,25 @@ describe.each(backends)('JAWS on %s', (backend) => {
     expect(server.jaws.openConnections()).toBeLessThanOrEqual(16);
   });
 
+  it('should answer 100 keep-alive connections sending 20 requests back to back each, every body whole', async () => {
+    const clients = Array.from({ length: 100 }, () => new RawClient(server.port));
+    await Promise.all(
+      clients.map(async (c, i) => {
+        c.socket.setNoDelay(true);
+        const name = i % 2 ? 'f1024.bin' : 'ten.txt';
+        let whole = 0;
+        for (let k = 1; k <= 20; k++) {
+          c.write(GET(`/${name}`));
+          const rs = await c.responses(k);
+          if (rs[k - 1].status === 200 && rs[k - 1].body.equals(files[name])) whole++;
+        }
+        return whole;
+      }),
+    ).then((counts) => expect(counts).toEqual(clients.map(() => 20)));
+    expect(server.jaws.openConnections()).toBe(clients.length);
+    await Promise.all(clients.map((c) => c.close()));
+  });
+
   it.each([
     ['the first byte', 'bytes=0-0', 206, '0', 'bytes 0-0/10'],
     ['the last byte', 'bytes=9-9', 206, '9', 'bytes 9-9/10'],

@@ -118,11 +118,31 @@ export class RawClient {
     return this.ended;
   }
 
-  /** Waits for n whole responses. */
+  /** Waits for n whole responses (checked as bytes arrive, not polled). */
   async responses(n: number, bodyless: boolean[] = [], limitMs = 10000): Promise<Response[]> {
-    let got: Response[] = [];
-    await waitFor(() => (got = parseResponses(this.received(), bodyless).responses).length >= n || this.ended, `${n} responses`, limitMs);
-    got = parseResponses(this.received(), bodyless).responses;
+    const parsed = () => parseResponses(this.received(), bodyless).responses;
+    let got = parsed();
+    if (got.length < n && !this.ended) {
+      await new Promise<void>((resolve, reject) => {
+        const check = () => {
+          got = parsed();
+          if (got.length < n && !this.ended) return;
+          done();
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`timed out waiting for ${n} responses`));
+        }, limitMs);
+        const done = () => {
+          clearTimeout(timer);
+          this.socket.off('data', check);
+          this.socket.off('end', check);
+          resolve();
+        };
+        this.socket.on('data', check);
+        this.socket.on('end', check);
+      });
+    }
     if (got.length < n) throw new Error(`the server closed after ${got.length} of ${n} responses: ${this.received().toString('latin1').slice(0, 300)}`);
     return got;
   }
