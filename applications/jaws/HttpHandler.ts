@@ -1,4 +1,3 @@
-import { closeSync } from 'node:fs';
 import { type Handle } from '../../framework/common/Handle';
 import { MessageBlock } from '../../framework/common/MessageBlock';
 import { SockStream } from '../../framework/common/SockStream';
@@ -13,6 +12,7 @@ import { type InetAddr } from '../../framework/common/InetAddr';
 import { type HttpRequest } from './HttpRequest';
 import { HttpRequestParser } from './HttpRequestParser';
 import { type JawsServer } from './JawsServer';
+import { type FileLease } from './OpenFileCache';
 import { decodeTarget } from './RequestTarget';
 import { byteRange } from './byteRange';
 import { errorResponse, httpDate, responseHead } from './responseHead';
@@ -47,8 +47,8 @@ export class HttpHandler extends ServiceHandler {
   /** Body bytes of the last request still to read and discard. */
   private skip = 0;
   private keepAlive = false;
-  /** The file a transmit in flight sends; closed when it completes. */
-  private fd = -1;
+  /** The file a transmit in flight sends; given back when it completes. */
+  private lease: FileLease | undefined;
   /** Stop after the response in flight (the server is shutting down). */
   private draining = false;
   /** The client's address, when the server asked for it (access log). */
@@ -166,20 +166,21 @@ export class HttpHandler extends ServiceHandler {
     const head = request.method === 'HEAD';
     const target = decodeTarget(request.target);
     if (!target.ok) return this.sendError(target.status, target.reason);
-    const file = this.server.root.open(target);
-    this.server.log(this, request, file.ok ? 200 : file.status);
-    if (!file.ok) return this.write(errorResponse(file.status, this.keepAlive, head));
+    const lease = this.server.files.acquire(target, this.server.now());
+    this.server.log(this, request, lease.ok ? 200 : lease.status);
+    if (!lease.ok) return this.write(errorResponse(lease.status, this.keepAlive, head));
+    const { file } = lease;
     const modified = `Last-Modified: ${httpDate(file.mtimeSec)}\r\n`;
     const since = Date.parse(request.headers.get('if-modified-since') ?? '');
     if (!Number.isNaN(since) && file.mtimeSec <= Math.floor(since / 1000)) {
-      closeSync(file.fd);
+      this.server.files.release(lease);
       return this.write(responseHead(304, modified, this.keepAlive));
     }
     const ifRange = request.headers.get('if-range');
     const rangeField = head || (ifRange !== undefined && ifRange !== httpDate(file.mtimeSec)) ? undefined : request.headers.get('range');
     const range = byteRange(rangeField, file.size);
     if (range.kind === 'unsatisfiable') {
-      closeSync(file.fd);
+      this.server.files.release(lease);
       return this.write(errorResponse(416, this.keepAlive, head, `Content-Range: bytes */${file.size}\r\n`));
     }
     const first = range.kind === 'part' ? range.first : 0;
@@ -190,11 +191,11 @@ export class HttpHandler extends ServiceHandler {
     const status = range.kind === 'part' ? 206 : 200;
     const headText = responseHead(status, fields, this.keepAlive);
     if (head || length === 0) {
-      closeSync(file.fd);
+      this.server.files.release(lease);
       return this.write(headText);
     }
     const header = MessageBlock.from(headText);
-    this.fd = file.fd;
+    this.lease = lease;
     this.server.stats.bodyBytes += length;
     this.tf.transmitFile(file.fd, new HeaderAndTrailer(header, header.length()), length, first);
   }
@@ -245,8 +246,8 @@ export class HttpHandler extends ServiceHandler {
   }
 
   private closeFile(): void {
-    if (this.fd < 0) return;
-    closeSync(this.fd);
-    this.fd = -1;
+    if (!this.lease) return;
+    this.server.files.release(this.lease);
+    this.lease = undefined;
   }
 }

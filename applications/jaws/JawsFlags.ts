@@ -24,13 +24,15 @@ const LIMIT_FLAGS: [flag: string, limit: keyof JawsLimits][] = [
   ['max-connections', 'maxConnections'],
   ['header-timeout', 'headerTimeoutMs'],
   ['idle-timeout', 'idleTimeoutMs'],
+  ['file-cache', 'fileCacheMs'],
 ];
 
 export const USAGE = `usage: jaws --root DIR [--host 127.0.0.1] [--port 8080 (0: any free port)] [--backend <proactor backend>]
             [--dispatch post-reactive|call-through|pool] [--threads 2 (with --dispatch pool)] [--access-log]
             [--max-header-bytes ${DEFAULT_LIMITS.maxHeaderBytes}] [--max-uri-bytes ${DEFAULT_LIMITS.maxUriBytes}] [--max-header-count ${DEFAULT_LIMITS.maxHeaderCount}]
             [--max-body-bytes ${DEFAULT_LIMITS.maxBodyBytes}] [--max-connections ${DEFAULT_LIMITS.maxConnections}]
-            [--header-timeout ${DEFAULT_LIMITS.headerTimeoutMs} (ms)] [--idle-timeout ${DEFAULT_LIMITS.idleTimeoutMs} (ms)]`;
+            [--header-timeout ${DEFAULT_LIMITS.headerTimeoutMs} (ms)] [--idle-timeout ${DEFAULT_LIMITS.idleTimeoutMs} (ms)]
+            [--file-cache ${DEFAULT_LIMITS.fileCacheMs} (ms; 0: none)]`;
 
 const MAX_TIMEOUT_MS = 2147483647;
 
@@ -67,7 +69,7 @@ export function parseJawsFlags(argv: string[]): JawsCommandLine {
   const limits: JawsLimits = { ...DEFAULT_LIMITS };
   for (const [flag, limit] of LIMIT_FLAGS) {
     const text = v[flag];
-    if (typeof text === 'string') limits[limit] = wholeNumber(flag, text, 1, MAX_TIMEOUT_MS, USAGE);
+    if (typeof text === 'string') limits[limit] = wholeNumber(flag, text, limit === 'fileCacheMs' ? 0 : 1, MAX_TIMEOUT_MS, USAGE);
   }
   return {
     root: v.root,

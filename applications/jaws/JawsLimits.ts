@@ -14,6 +14,8 @@ export interface JawsLimits {
   headerTimeoutMs: number;
   /** ms an idle keep-alive connection is kept between requests. */
   idleTimeoutMs: number;
+  /** ms an opened file is kept open for the next requests for it (0: opened and closed per request). */
+  fileCacheMs: number;
 }
 
 /** What JAWS uses when a limit is not given. */
@@ -25,4 +27,5 @@ export const DEFAULT_LIMITS: Readonly<JawsLimits> = Object.freeze({
   maxConnections: 10000,
   headerTimeoutMs: 10000,
   idleTimeoutMs: 5000,
+  fileCacheMs: 1000,
 });

@@ -7,6 +7,7 @@ import { DocumentRoot } from './DocumentRoot';
 import { HttpHandler } from './HttpHandler';
 import { type HttpRequest } from './HttpRequest';
 import { DEFAULT_LIMITS, type JawsLimits } from './JawsLimits';
+import { OpenFileCache } from './OpenFileCache';
 
 /** What a JAWS server has done; the summary it prints when it stops. */
 export interface JawsStats {
@@ -52,6 +53,8 @@ export interface JawsOptions {
 export class JawsServer extends Handler {
   readonly limits: JawsLimits;
   readonly root: DocumentRoot;
+  /** The open files responses are sent from. */
+  readonly files: OpenFileCache;
   readonly stats: JawsStats = { accepted: 0, rejected: 0, closed: 0, requests: 0, responses: 0, refused: 0, timedOut: 0, failed: 0, bodyBytes: 0 };
   private readonly acceptor = new AsynchAcceptor<HttpHandler>();
   private readonly connections = new Set<HttpHandler>();
@@ -62,9 +65,11 @@ export class JawsServer extends Handler {
     super();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     for (const [name, value] of Object.entries(this.limits)) {
-      if (!Number.isInteger(value) || value < 1) throw new RangeError(`JAWS limit ${name} must be a whole number ≥ 1, got ${value}`);
+      const least = name === 'fileCacheMs' ? 0 : 1;
+      if (!Number.isInteger(value) || value < least) throw new RangeError(`JAWS limit ${name} must be a whole number ≥ ${least}, got ${value}`);
     }
     this.root = new DocumentRoot(options.root);
+    this.files = new OpenFileCache(this.root, this.limits.fileCacheMs);
   }
 
   /** Listens on address; connections are served on proactor. */
@@ -117,6 +122,7 @@ export class JawsServer extends Handler {
   override handleTimeOut(): void {
     const now = this.now();
     for (const h of this.connections) if (h.deadline !== 0 && h.deadline <= now) h.expire();
+    this.files.sweep(now);
   }
 
   log(handler: HttpHandler, request: HttpRequest, status: number): void {
@@ -145,6 +151,7 @@ export class JawsServer extends Handler {
     clearTimeout(grace);
     if (this.sweepTimer) this.proactor()?.cancelTimer(this.sweepTimer);
     this.sweepTimer = 0;
+    this.files.flush();
     return { ...this.stats, openAtShutdown, leftOpen: this.connections.size };
   }
 }

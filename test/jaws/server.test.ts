@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { rmSync, utimesSync } from 'node:fs';
+import { renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { Agent, get, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { backends } from '../support/backends';
@@ -124,6 +124,25 @@ describe.each(backends)('JAWS on %s', (backend) => {
     ).then((counts) => expect(counts).toEqual(clients.map(() => 20)));
     expect(server.jaws.openConnections()).toBe(clients.length);
     await Promise.all(clients.map((c) => c.close()));
+  });
+
+  it('should send a file again from the descriptor it opened, until the file cache time is up', async () => {
+    const cacheRoot = makeRoot({ 'c.txt': 'one' });
+    const cached = await startJaws(backend, cacheRoot, { fileCacheMs: 300 });
+    try {
+      expect((await fetchOnce(cached.port, GET('/c.txt'))).body.toString()).toBe('one');
+      writeFileSync(join(cacheRoot, 'new.txt'), 'two!');
+      renameSync(join(cacheRoot, 'new.txt'), join(cacheRoot, 'c.txt'));
+      expect((await fetchOnce(cached.port, GET('/c.txt'))).body.toString()).toBe('one');
+      expect(cached.jaws.files.size()).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      expect((await fetchOnce(cached.port, GET('/c.txt'))).body.toString()).toBe('two!');
+      await waitFor(() => cached.jaws.openConnections() === 0, 'the cache server to close its connections');
+    } finally {
+      await cached.stop();
+      rmSync(cacheRoot, { recursive: true, force: true });
+    }
+    expect(cached.jaws.files.size()).toBe(0);
   });
 
   it.each([

@@ -27,7 +27,8 @@ export interface InProcessJaws {
 
 export async function startJaws(backend: string, root: string, limits: Partial<JawsLimits> = {}): Promise<InProcessJaws> {
   const proactor = new Proactor({ backend });
-  const jaws = new JawsServer({ root, limits });
+  // Files are opened per request unless a test asks for the cache: each test must close what it opened.
+  const jaws = new JawsServer({ root, limits: { fileCacheMs: 0, ...limits } });
   jaws.open(new InetAddr(0, '127.0.0.1'), proactor);
   const loop = proactor.proactorRunEventLoop();
   return {
