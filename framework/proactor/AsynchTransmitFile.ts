@@ -87,7 +87,10 @@ export class AsynchTransmitFile extends AsynchOperation {
    * Sends the header, bytesToWrite bytes of file from offset (0: up to the
    * end of the file), then the trailer. bytesPerSend (0: as the kernel
    * likes) bounds each send of file bytes. The file must be a regular file
-   * open for reading; a handle that is not throws ProactorError.
+   * open for reading; a handle that is not throws ProactorError. Start the
+   * next send on the socket (a write, another transmit-file) from this
+   * one's handler: header, file and trailer go as several sends, and
+   * another send started meanwhile could land between them.
    */
   transmitFile(
     file: Handle,

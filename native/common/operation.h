@@ -29,7 +29,7 @@ enum class OpCode : uint8_t {
   kSendZc,       // send without copying; a kCompletionNotif frees the buffer
   kSendfile,     // up to len bytes of file fd2 from offset to socket fd, in
                  // the kernel; res is the bytes sent (short: the file ended,
-                 // or an error followed some progress)
+                 // or an error or a kCancel followed some progress)
   kCount         // number of verbs
 };
 

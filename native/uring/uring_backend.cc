@@ -508,6 +508,7 @@ void UringBackend::FillClose(const Operation& op) {
   for (auto& [id, t] : transfers_) {
     if (t.sock != op.fd) continue;
     t.cancelled = true;
+    t.by_cancel = false;
     if (t.pending > 0) {
       FillTransferCancel(id, IOSQE_IO_HARDLINK);
     } else {

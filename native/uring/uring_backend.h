@@ -78,6 +78,9 @@ class UringBackend final : public Backend {
     int32_t error = 0;       // the first failure (-errno)
     bool eof = false;
     bool cancelled = false;
+    // stopped by a kCancel (not a close): it completes with what it sent,
+    // if anything, as a write the cancel came too late for would
+    bool by_cancel = false;
     bool want_poll = false;  // the last drain found the socket full
     unsigned pending = 0;    // 1 while its step's SQE is in the kernel
   };
@@ -97,6 +100,9 @@ class UringBackend final : public Backend {
   // Ends a transfer: its completion goes to finished_, its pipe back to
   // the pool (or closed, if anything is left in it).
   void FinishTransfer(uint32_t id, int32_t res);
+  // What a stopped transfer completes with: -ECANCELED, or after a kCancel
+  // the bytes it sent.
+  static int32_t CancelledResult(const Transfer& t);
   // The cancel SQE of the step a transfer has in the kernel.
   void FillTransferCancel(uint32_t id, uint8_t sqe_flags);
   // Transfers on fd that have SQEs in the kernel (a close cancels them).

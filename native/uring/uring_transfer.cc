@@ -81,7 +81,7 @@ void UringBackend::FillTransferStep(const Operation& op) {
   const uint32_t id = found->second;
   Transfer& t = transfers_[id];
   if (t.cancelled) {
-    FinishTransfer(id, -ECANCELED);
+    FinishTransfer(id, CancelledResult(t));
     return;
   }
   // One SQE per step, never linked: a linked splice or poll would name the
@@ -90,8 +90,8 @@ void UringBackend::FillTransferStep(const Operation& op) {
   // one before it is reaped, when a close has already stopped the transfer.
   io_uring_sqe* sqe = NextSqe();
   if (t.want_poll) {
-    // The socket was full (a splice into a non-blocking socket says EAGAIN
-    // rather than wait): drain again once it is writable.
+    // The socket was full (a splice into a non-blocking socket may say
+    // EAGAIN rather than wait): drain again once it is writable.
     t.want_poll = false;
     t.step = kPoll;
     sqe->opcode = IORING_OP_POLL_ADD;
@@ -164,7 +164,7 @@ void UringBackend::OnTransferCqe(uint64_t token, int32_t res) {
 
 void UringBackend::StepTransfer(Transfer& t) {
   const uint32_t id = transfer_of_[t.user_data];
-  if (t.cancelled) return FinishTransfer(id, -ECANCELED);
+  if (t.cancelled) return FinishTransfer(id, CancelledResult(t));
   // An error after progress is reported as a short send, as write(2) does;
   // the next send meets the error at once.
   if (t.error != 0) return FinishTransfer(id, t.sent > 0 ? static_cast<int32_t>(t.sent) : t.error);
@@ -177,6 +177,10 @@ void UringBackend::StepTransfer(Transfer& t) {
   step.fd = t.sock;
   Queue(step);
   steps_queued_ = true;
+}
+
+int32_t UringBackend::CancelledResult(const Transfer& t) {
+  return t.by_cancel && t.sent > 0 ? static_cast<int32_t>(t.sent) : -ECANCELED;
 }
 
 void UringBackend::FinishTransfer(uint32_t id, int32_t res) {
@@ -229,9 +233,11 @@ bool UringBackend::CancelTransfer(uint64_t target) {
   if (found == transfer_of_.end()) return false;
   const uint32_t id = found->second;
   Transfer& t = transfers_[id];
+  // A close before it has the last word: its handle is gone.
+  if (!t.cancelled) t.by_cancel = true;
   t.cancelled = true;
   if (t.pending == 0) {
-    FinishTransfer(id, -ECANCELED);
+    FinishTransfer(id, CancelledResult(t));
   } else {
     FillTransferCancel(id, 0);
   }

@@ -15,7 +15,7 @@ type Phase = 'header' | 'file' | 'trailer' | 'nothing';
  * header, then bytesToWrite bytes of the file from offset, then the
  * trailer, sent on a socket. It completes once, when all three are sent or
  * an error stopped it; bytesTransferred counts what was sent of all three
- * (a cancel counts what was sent before the chunk it interrupted). The
+ * (after closeHandle, what was sent before the chunk it interrupted). The
  * header's and trailer's rdPtr move past the bytes sent, as a write's do.
  */
 export class AsynchTransmitFileResult extends AsynchResult {
