@@ -15,9 +15,8 @@ export interface FileLease {
 }
 
 /**
- * The open files of a JAWS server, kept for ttlMs after they were opened
- * (JAWS's cached virtual file system, in the paper's lineage): a file asked
- * for again within that time is sent from the same descriptor, without
+ * The open files of a JAWS server, kept for ttlMs after they were opened:
+ * a file asked for again within that time is sent from the same descriptor, without
  * resolving, opening and checking its path again. Concurrent responses
  * share it (a transmit reads at its own offsets). A file changed within
  * ttlMs may be answered with the size and date it had when opened. ttlMs 0
