@@ -1,0 +1,157 @@
+import { performance } from 'node:perf_hooks';
+import { type InetAddr } from '../../framework/common/InetAddr';
+import { AsynchAcceptor } from '../../framework/proactor/AsynchAcceptor';
+import { Handler } from '../../framework/proactor/Handler';
+import { type Proactor } from '../../framework/proactor/Proactor';
+import { DocumentRoot } from './DocumentRoot';
+import { HttpHandler } from './HttpHandler';
+import { type HttpRequest } from './HttpRequest';
+import { DEFAULT_LIMITS, type JawsLimits } from './JawsLimits';
+import { OpenFileCache } from './OpenFileCache';
+
+/** What a JAWS server has done; the summary it prints when it stops. */
+export interface JawsStats {
+  accepted: number;
+  /** Connections closed at once because maxConnections were open. */
+  rejected: number;
+  closed: number;
+  requests: number;
+  responses: number;
+  /** Requests answered with an error status by the parser (400, 405, 413, 414, 431, 501, 505). */
+  refused: number;
+  /** Connections answered 408: no whole request head in time. */
+  timedOut: number;
+  /** Connections that ended in a read, write or transmit error. */
+  failed: number;
+  /** File bytes handed to AsynchTransmitFile. */
+  bodyBytes: number;
+}
+
+/** What JawsServer.open() needs besides an address. */
+export interface JawsOptions {
+  /** The directory served. */
+  root: string;
+  limits?: Partial<JawsLimits>;
+  /** Receives one access-log line per request. */
+  accessLog?: (line: string) => void;
+  /** Receives the reason of each refused request. */
+  log?: (line: string) => void;
+}
+
+/**
+ * JAWS, the paper's Web server, on the Proactor: an AsynchAcceptor that
+ * makes an HttpHandler for each connection, the registry of open
+ * connections, and their timers. The header-read and keep-alive timeouts
+ * cost one repeating Proactor timer for the whole server: each connection
+ * keeps only a deadline, and the sweep closes those past it, so no timer
+ * is scheduled or cancelled per request.
+ *
+ * @example
+ * const jaws = new JawsServer({ root: '/srv/www' });
+ * jaws.open(new InetAddr(8080), proactor);
+ */
+export class JawsServer extends Handler {
+  readonly limits: JawsLimits;
+  readonly root: DocumentRoot;
+  /** The open files responses are sent from. */
+  readonly files: OpenFileCache;
+  readonly stats: JawsStats = { accepted: 0, rejected: 0, closed: 0, requests: 0, responses: 0, refused: 0, timedOut: 0, failed: 0, bodyBytes: 0 };
+  private readonly acceptor = new AsynchAcceptor<HttpHandler>();
+  private readonly connections = new Set<HttpHandler>();
+  private sweepTimer = 0;
+  private allClosed: (() => void) | undefined;
+
+  constructor(private readonly options: JawsOptions) {
+    super();
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    for (const [name, value] of Object.entries(this.limits)) {
+      const least = name === 'fileCacheMs' ? 0 : 1;
+      if (!Number.isInteger(value) || value < least) throw new RangeError(`JAWS limit ${name} must be a whole number ≥ ${least}, got ${value}`);
+    }
+    this.root = new DocumentRoot(options.root);
+    this.files = new OpenFileCache(this.root, this.limits.fileCacheMs);
+  }
+
+  /** Listens on address; connections are served on proactor. */
+  open(address: InetAddr, proactor: Proactor, listen: { reusePort?: boolean; backlog?: number } = {}): void {
+    this.proactor(proactor);
+    this.acceptor.open(address, {
+      proactor,
+      makeHandler: () => new HttpHandler(this),
+      passAddresses: this.options.accessLog !== undefined,
+      reusePort: listen.reusePort,
+      backlog: listen.backlog,
+    });
+    const tick = Math.max(10, Math.min(1000, Math.floor(Math.min(this.limits.headerTimeoutMs, this.limits.idleTimeoutMs) / 4)));
+    this.sweepTimer = proactor.scheduleTimer(this, undefined, tick, tick);
+  }
+
+  getLocalAddr(): InetAddr {
+    return this.acceptor.getLocalAddr();
+  }
+
+  /** Connections open now. */
+  openConnections(): number {
+    return this.connections.size;
+  }
+
+  /** Monotonic ms, the clock of the deadlines. */
+  now(): number {
+    return performance.now();
+  }
+
+  /** A handler opened; false if it must close at once (too many connections). */
+  opened(handler: HttpHandler): boolean {
+    if (this.connections.size >= this.limits.maxConnections || this.allClosed !== undefined) {
+      this.stats.rejected++;
+      return false;
+    }
+    this.connections.add(handler);
+    this.stats.accepted++;
+    return true;
+  }
+
+  /** A handler's connection is closed. */
+  closed(handler: HttpHandler): void {
+    if (!this.connections.delete(handler)) return;
+    this.stats.closed++;
+    if (this.connections.size === 0) this.allClosed?.();
+  }
+
+  /** The sweep: acts on every connection whose deadline has passed. */
+  override handleTimeOut(): void {
+    const now = this.now();
+    for (const h of this.connections) if (h.deadline !== 0 && h.deadline <= now) h.expire();
+    this.files.sweep(now);
+  }
+
+  log(handler: HttpHandler, request: HttpRequest, status: number): void {
+    if (!this.options.accessLog) return;
+    const who = handler.remote ? handler.remote.host : '-';
+    this.options.accessLog(`${who} - - [${new Date().toISOString()}] "${request.method} ${request.target} HTTP/1.${request.minor}" ${status}`);
+  }
+
+  note(line: string): void {
+    this.options.log?.(line);
+  }
+
+  /**
+   * Stops accepting, closes idle connections, lets responses in flight
+   * finish (each connection then closes) and settles once every connection
+   * is closed, or graceMs have passed (the caller's Proactor close then
+   * cancels the rest). The Proactor must keep dispatching meanwhile.
+   */
+  async shutDown(graceMs = 10000): Promise<JawsStats & { openAtShutdown: number; leftOpen: number }> {
+    const openAtShutdown = this.connections.size;
+    const everyoneClosed = new Promise<void>((resolve) => (this.allClosed = resolve));
+    await this.acceptor.close();
+    for (const h of [...this.connections]) h.drain();
+    let grace: NodeJS.Timeout | undefined;
+    if (this.connections.size > 0) await Promise.race([everyoneClosed, new Promise((resolve) => (grace = setTimeout(resolve, graceMs)))]);
+    clearTimeout(grace);
+    if (this.sweepTimer) this.proactor()?.cancelTimer(this.sweepTimer);
+    this.sweepTimer = 0;
+    this.files.flush();
+    return { ...this.stats, openAtShutdown, leftOpen: this.connections.size };
+  }
+}
