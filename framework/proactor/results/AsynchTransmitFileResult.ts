@@ -39,9 +39,9 @@ export class AsynchTransmitFileResult extends AsynchResult {
     /** The file offset the file bytes start at. */
     readonly offset: number,
     private readonly bytesPerSend_: number,
-    /** @internal file bytes to send (bytesToWrite, or up to the end of the file when it is 0) */
+    /** File bytes to send (bytesToWrite, or up to the end of the file when it is 0) */
     fileBytes: number,
-    /** @internal the most file bytes one native send is asked for */
+    /** The most file bytes one native send is asked for */
     private readonly chunk: number,
     act: unknown,
     completionKey: unknown,
