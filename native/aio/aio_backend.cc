@@ -40,6 +40,9 @@ struct AioBackend::FdState {
   bool detached = false;
   bool has_close = false;
   Operation close_op;
+  // the file the dups are of
+  dev_t dev = 0;
+  ino_t ino = 0;
   bool Running() const { return lanes[kIn].running || lanes[kOut].running; }
 };
 
@@ -246,6 +249,26 @@ void CancelRequest(Core& core, Request* req) {
   aio_cancel(lane.fd, &req->cb);
 }
 
+// Ends a file's requests (queued ones at once, running ones when they
+// return) and lets go of its dups; close_op closes fd too. mu held, state
+// already out of the table.
+void DetachLocked(Core& core, FdState& state, const Operation* close_op) {
+  state.detached = true;
+  if (close_op) {
+    state.has_close = true;
+    state.close_op = *close_op;
+  }
+  for (Lane& lane : state.lanes) {
+    while (!lane.queue.empty()) {
+      Request* req = lane.queue.front();
+      lane.queue.pop_front();
+      Finish(req, -ECANCELED);
+    }
+    if (lane.running) CancelRequest(core, lane.running);
+  }
+  Release(core, state);
+}
+
 }  // namespace
 
 std::unique_ptr<AioBackend> AioBackend::Create(const BackendOptions& options,
@@ -402,14 +425,27 @@ int AioBackend::Submit() {
 void AioBackend::StartIo(const Operation& op) {
   std::lock_guard<std::mutex> lock(core_->mu);
   Core& core = *core_;
+  // One fstat per operation (cheap beside a worker and a thread): a number
+  // closed outside the framework and given to a new file must not reach
+  // the old file through the dups.
+  struct stat st;
+  if (fstat(op.fd, &st) < 0) {
+    core.Complete(op.user_data, -errno);
+    return;
+  }
   auto it = core.fds.find(op.fd);
+  if (it != core.fds.end() &&
+      (it->second->dev != st.st_dev || it->second->ino != st.st_ino)) {
+    // The old file's requests end as cancelled; its dups go when they are back.
+    std::shared_ptr<FdState> old = it->second;
+    core.fds.erase(it);
+    DetachLocked(core, *old, nullptr);
+    it = core.fds.end();
+  }
   if (it == core.fds.end()) {
-    struct stat st;
-    if (fstat(op.fd, &st) < 0) {
-      core.Complete(op.user_data, -errno);
-      return;
-    }
     auto state = std::make_shared<FdState>();
+    state->dev = st.st_dev;
+    state->ino = st.st_ino;
     state->fd = op.fd;
     state->socket = S_ISSOCK(st.st_mode);
     state->regular = S_ISREG(st.st_mode);
@@ -489,20 +525,7 @@ void AioBackend::Detach(int fd, const Operation* close_op) {
   }
   std::shared_ptr<FdState> state = it->second;
   core.fds.erase(it);
-  state->detached = true;
-  if (close_op) {
-    state->has_close = true;
-    state->close_op = *close_op;
-  }
-  for (Lane& lane : state->lanes) {
-    while (!lane.queue.empty()) {
-      Request* req = lane.queue.front();
-      lane.queue.pop_front();
-      Finish(req, -ECANCELED);
-    }
-    if (lane.running) CancelRequest(core, lane.running);
-  }
-  Release(core, *state);
+  DetachLocked(core, *state, close_op);
 }
 
 void AioBackend::ForgetFd(int fd) { Detach(fd, nullptr); }
