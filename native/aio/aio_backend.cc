@@ -275,8 +275,11 @@ std::unique_ptr<AioBackend> AioBackend::Create(const BackendOptions& options,
                                                int* err, std::string* what) {
   std::unique_ptr<AioBackend> b(new AioBackend());
   // glibc takes the limits before its first request only: the first
-  // backend of the process sizes the pool.
+  // backend of the process sizes the pool, and probes once that glibc's
+  // aio takes a request (a write of 0 bytes to a pipe).
   static std::once_flag sized;
+  static int probe_err = 0;
+  static const char* probe_what = "";
   const uint32_t threads = std::max<uint32_t>(256, options.sq_entries * 2);
   std::call_once(sized, [threads] {
     aioinit init{};
@@ -284,7 +287,34 @@ std::unique_ptr<AioBackend> AioBackend::Create(const BackendOptions& options,
     init.aio_num = static_cast<int>(threads);
     init.aio_idle_time = 10;
     aio_init(&init);
+    int probe[2];
+    if (pipe2(probe, O_CLOEXEC) < 0) {
+      probe_err = -errno;
+      probe_what = "pipe2";
+      return;
+    }
+    static char none;
+    aiocb cb{};
+    cb.aio_fildes = probe[1];
+    cb.aio_buf = &none;
+    cb.aio_nbytes = 0;
+    cb.aio_sigevent.sigev_notify = SIGEV_NONE;
+    if (aio_write(&cb) < 0) {
+      probe_err = -errno;
+      probe_what = "aio_write";
+    } else {
+      const aiocb* list[1] = {&cb};
+      while (aio_error(&cb) == EINPROGRESS) aio_suspend(list, 1, nullptr);
+      aio_return(&cb);
+    }
+    close(probe[0]);
+    close(probe[1]);
   });
+  if (probe_err < 0) {
+    *err = probe_err;
+    *what = probe_what;
+    return nullptr;
+  }
   b->max_threads_ = threads;
   b->helper_ = epoll::EpollBackend::Create(options, err, what);
   if (!b->helper_) return nullptr;
@@ -308,32 +338,6 @@ std::unique_ptr<AioBackend> AioBackend::Create(const BackendOptions& options,
       epoll_ctl(b->epoll_fd_, EPOLL_CTL_ADD, b->helper_->NotifyFd(), &ev) < 0) {
     *err = -errno;
     *what = "epoll_ctl";
-    return nullptr;
-  }
-  // Probe: glibc's aio must take a request (a no-op read of 0 bytes).
-  int probe[2];
-  if (pipe2(probe, O_CLOEXEC) < 0) {
-    *err = -errno;
-    *what = "pipe2";
-    return nullptr;
-  }
-  aiocb cb{};
-  cb.aio_fildes = probe[1];
-  cb.aio_nbytes = 0;
-  cb.aio_sigevent.sigev_notify = SIGEV_NONE;
-  static char none;
-  cb.aio_buf = &none;
-  int r = aio_write(&cb) < 0 ? -errno : 0;
-  if (r == 0) {
-    const aiocb* list[1] = {&cb};
-    while (aio_error(&cb) == EINPROGRESS) aio_suspend(list, 1, nullptr);
-    aio_return(&cb);
-  }
-  close(probe[0]);
-  close(probe[1]);
-  if (r < 0) {
-    *err = r;
-    *what = "aio_write";
     return nullptr;
   }
   return b;
