@@ -22,6 +22,7 @@
             "native/uring/uring_backend.cc",
             "native/uring/uring_transfer.cc",
             "native/epoll/epoll_backend.cc",
+            "native/aio/aio_backend.cc",
             "native/posix/socket_ops.cc",
             "native/glue/reactor_binding.cc",
             "native/reactor/reactor_backends.cc",

@@ -34,6 +34,7 @@ export { type DispatchStrategy, type ProactorOptions } from './proactor/Proactor
 export { ServiceHandler } from './proactor/ServiceHandler';
 export { UringProactorImpl } from './proactor/UringProactorImpl';
 export { EpollProactorImpl } from './proactor/EpollProactorImpl';
+export { AioProactorImpl } from './proactor/AioProactorImpl';
 export { AsynchAcceptResult } from './proactor/results/AsynchAcceptResult';
 export { AsynchConnectResult } from './proactor/results/AsynchConnectResult';
 export { AsynchReadMultishotResult } from './proactor/results/AsynchReadMultishotResult';

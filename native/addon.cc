@@ -14,6 +14,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Proactor", ace::glue::ProactorBinding::Define(env));
   exports.Set("backends", Napi::String::New(env, ace::BackendNames()));
+  exports.Set("defaultBackends", Napi::String::New(env, ace::DefaultBackendNames()));
   exports.Set("alignOffset", Napi::Function::New<ace::glue::AlignOffset>(env, "alignOffset"));
   ace::glue::InitSocket(env, exports);
   ace::glue::InitReactor(env, exports);

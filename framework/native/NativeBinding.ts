@@ -175,6 +175,8 @@ export interface NativeBinding {
   Proactor: NativeProactorConstructor;
   /** The proactor backends this build has, most preferred first, comma-separated. */
   backends: string;
+  /** The backends tried when none is named, most preferred first (backends less those taken only by name). */
+  defaultBackends: string;
   ReactorBackend: NativeReactorBackendConstructor;
   /** The reactor demultiplexers this build has, most preferred first, comma-separated. */
   reactorBackends: string;

@@ -82,7 +82,7 @@ export class Proactor {
     return this.impl;
   }
 
-  /** The backend's name ('uring' or 'epoll'). */
+  /** The backend's name ('uring', 'epoll' or 'aio'). */
   get backend(): string {
     return this.impl.name;
   }

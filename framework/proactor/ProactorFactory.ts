@@ -9,6 +9,7 @@ import { type ProactorOptions } from './ProactorOptions';
 import { PROACTOR_IMPL, PROACTOR_OPTIONS } from './tokens';
 import { UringProactorImpl } from './UringProactorImpl';
 import { EpollProactorImpl } from './EpollProactorImpl';
+import { AioProactorImpl } from './AioProactorImpl';
 
 const container = new Container();
 
@@ -24,10 +25,12 @@ const LASTING = new Set([Errno.EPERM, Errno.ENOSYS, Errno.EACCES]);
 const available = new Set<string>();
 container.bind(PROACTOR_IMPL).to(UringProactorImpl).whenNamed('uring');
 container.bind(PROACTOR_IMPL).to(EpollProactorImpl).whenNamed('epoll');
+container.bind(PROACTOR_IMPL).to(AioProactorImpl).whenNamed('aio');
 
 /**
  * Abstract Factory for ProactorImpl: picks the backend, 'uring' then
- * 'epoll' on Linux. The order is the addon's; PROACTOR_BACKEND or
+ * 'epoll' on Linux; 'aio' is built too but taken only when named (the
+ * addon's defaultBackends leaves it out). The order is the addon's; PROACTOR_BACKEND or
  * options.backend names one, or a comma-separated preference list. A
  * backend the kernel refuses (ENOSYS, EPERM, io_uring_disabled) is passed
  * over for the next name in the list; with none left, create() throws
@@ -47,7 +50,13 @@ export class ProactorFactory {
   static candidates(options: ProactorOptions = {}): string[] {
     const named = options.backend ?? process.env.PROACTOR_BACKEND;
     if (named) return named.split(',').map((name) => name.trim()).filter(Boolean);
-    return loadNative().backends.split(',').filter((name) => container.isBound(PROACTOR_IMPL, { name }));
+    return loadNative().defaultBackends.split(',').filter((name) => container.isBound(PROACTOR_IMPL, { name }));
+  }
+
+  /** The backends this build has that are taken only when named, not by default. */
+  static byNameOnly(): string[] {
+    const defaults = new Set(loadNative().defaultBackends.split(','));
+    return loadNative().backends.split(',').filter((name) => !defaults.has(name));
   }
 
   /** The backends this machine can set up now, in preference order (each probed once per process). */
@@ -92,6 +101,9 @@ export class ProactorFactory {
         const source = explicit ? `named by ${options.backend ? 'options.backend' : 'PROACTOR_BACKEND'}` : 'the platform default';
         const why = refusals.length ? `${source}, after ${refusals.join('; ')}` : source;
         debug(`backend ${name} chosen (${why}): ${impl.describe()}`);
+        if (!explicit) {
+          for (const other of ProactorFactory.byNameOnly()) debug(`backend ${other} passed over: taken only when named (options.backend or PROACTOR_BACKEND)`);
+        }
         return impl;
       } catch (e) {
         const cause = ProactorError.is(e) ? e : (e as Error).cause instanceof ProactorError ? ((e as Error).cause as ProactorError) : e;

@@ -21,7 +21,7 @@ export type HandlerErrorHook = (error: unknown, result: AsynchResult | undefined
  * methods forward here; AsynchOperations start their results here.
  */
 export abstract class ProactorImpl {
-  /** The backend's name: 'uring' or 'epoll'. */
+  /** The backend's name: 'uring', 'epoll' or 'aio'. */
   abstract readonly name: string;
   /** What was set up: sizes and features in use. */
   abstract describe(): string;

@@ -5,7 +5,7 @@ export type DispatchStrategy = 'post-reactive' | 'call-through';
 
 /** Choices for ProactorFactory.create and new Proactor(options). */
 export interface ProactorOptions {
-  /** Backend name or preference list ('uring', 'epoll', 'uring,epoll'); default: PROACTOR_BACKEND, else uring, falling back to epoll. */
+  /** Backend name or preference list ('uring', 'epoll', 'aio', 'uring,epoll'); default: PROACTOR_BACKEND, else uring, falling back to epoll (aio only when named). */
   backend?: string;
   /** Submission queue entries (io_uring); default 1024. */
   sqEntries?: number;

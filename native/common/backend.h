@@ -114,6 +114,9 @@ std::unique_ptr<Backend> CreateBackend(const std::string& name,
 // The names CreateBackend() knows on this OS, most preferred first,
 // separated by commas.
 const char* BackendNames();
+// The names tried when none is given, most preferred first: BackendNames()
+// less those chosen only by name.
+const char* DefaultBackendNames();
 
 }  // namespace ace
 

