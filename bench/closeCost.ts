@@ -163,23 +163,42 @@ async function closeCost(): Promise<void> {
   const idle = Number(values.idle);
   const server = await startServer();
   try {
+    const rssStart = rssBytes(server.child.pid!);
     const alone = await withTimeout(perCloseNs(server, cycles), 'cycles alone');
+    const rssBefore = rssBytes(server.child.pid!);
     const baseline = fs.readdirSync(`/proc/${server.child.pid}/fd`).length;
     const sockets = await withTimeout(openIdle(server.port, idle), 'idle connections');
     await withTimeout(accepted(server, baseline, idle), `${idle} accepted`);
+    await settle();
+    const rssIdle = rssBytes(server.child.pid!);
     const crowded = await withTimeout(perCloseNs(server, cycles), 'cycles among idle');
     console.log(`per-close server CPU: ${(alone / 1e6).toFixed(3)} ms with 0 idle, ${(crowded / 1e6).toFixed(3)} ms with ${idle} idle (ratio ${(crowded / alone).toFixed(2)})`);
+    console.log(`server RSS: ${mb(rssStart)} MB at start, ${((rssIdle - rssBefore) / idle / 1024).toFixed(1)} KB per idle connection (${idle})`);
     for (const s of sockets) s.destroy();
+    await withTimeout(accepted(server, baseline, 0, true), 'connections closed');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    console.log(`server RSS 2 s after the ${idle} connections closed: ${mb(rssBytes(server.child.pid!))} MB`);
   } finally {
     server.child.kill('SIGTERM');
     await server.exited;
   }
 }
 
-/** Waits until the server has accepted n connections beyond its baseline of open fds. */
-async function accepted(server: Server, baseline: number, n: number): Promise<void> {
-  while (fs.readdirSync(`/proc/${server.child.pid}/fd`).length < baseline + n) await settle();
+/** Waits until the server has n connections beyond its baseline of open fds (at most n, with atMost). */
+async function accepted(server: Server, baseline: number, n: number, atMost = false): Promise<void> {
+  for (;;) {
+    const open = fs.readdirSync(`/proc/${server.child.pid}/fd`).length - baseline;
+    if (atMost ? open <= n : open >= n) return;
+    await settle();
+  }
 }
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
 
 async function shutdownTime(n: number): Promise<void> {
   const server = await startServer();

@@ -15,6 +15,10 @@ export const MAX_LINE_LENGTH = 64 * 1024;
 const ECHO = Buffer.from('Echo - ');
 const NEWLINE = Buffer.from('\n');
 const TOO_LONG = Buffer.from('Error - line too long\n');
+/** Stateless: one for every connection. */
+const FRAMER = new LineFramer(MAX_LINE_LENGTH);
+/** What output holds between replies: nothing of the connection's own. */
+const EMPTY = new MessageBlock(0);
 /** After "line too long": how long, and how many more bytes, to read and drop before closing. */
 const LINGER_MS = 2000;
 const LINGER_BYTES = 16 * 1024 * 1024;
@@ -36,9 +40,9 @@ const LINGER_BYTES = 16 * 1024 * 1024;
 export class ServerEventHandler extends ServiceHandler {
   private readonly rs = new AsynchReadStream();
   private readonly ws = new AsynchWriteStream();
-  private readonly framer = new LineFramer(MAX_LINE_LENGTH);
-  private readonly input = this.framer.newBlock();
-  private output = new MessageBlock(0);
+  /** Small while the connection is idle; grown only for a long line (LineFramer.fit). */
+  private input = FRAMER.newBlock();
+  private output = EMPTY;
   private closeAfterWrite = false;
   private lingering = false;
   private lingerTimer = 0;
@@ -64,7 +68,7 @@ export class ServerEventHandler extends ServiceHandler {
     }
     if (this.lingering) return this.drop(result.bytesTransferred);
     const replies: Buffer[] = [];
-    const tooLong = this.framer.take(this.input, (line) => replies.push(ECHO, Buffer.from(line), NEWLINE));
+    const tooLong = FRAMER.take(this.input, (line) => replies.push(ECHO, Buffer.from(line), NEWLINE));
     this.acceptor.stats.lines += replies.length / 3;
     if (tooLong) {
       replies.push(TOO_LONG);
@@ -84,6 +88,7 @@ export class ServerEventHandler extends ServiceHandler {
       return;
     }
     if (this.output.length() > 0) return this.ws.write(this.output, this.output.length());
+    this.output = EMPTY;
     if (this.closeAfterWrite) return this.linger();
     this.read();
   }
@@ -125,6 +130,7 @@ export class ServerEventHandler extends ServiceHandler {
   }
 
   private read(): void {
+    this.input = FRAMER.fit(this.input);
     this.rs.read(this.input, this.input.space());
   }
 }
