@@ -4,6 +4,7 @@ import { SockStream } from '../../framework/common/SockStream';
 import { AsynchReadStream } from '../../framework/proactor/AsynchReadStream';
 import { AsynchWriteStream } from '../../framework/proactor/AsynchWriteStream';
 import { ServiceHandler } from '../../framework/proactor/ServiceHandler';
+import { Deadline } from '../../framework/proactor/TimerWheel';
 import { type AsynchReadStreamResult } from '../../framework/proactor/results/AsynchReadStreamResult';
 import { type AsynchWriteStreamResult } from '../../framework/proactor/results/AsynchWriteStreamResult';
 import { type Acceptor } from './Acceptor';
@@ -48,6 +49,9 @@ export class ServerEventHandler extends ServiceHandler {
   private lingerTimer = 0;
   private dropped = 0;
   private closing: Promise<void> | undefined;
+  /** Pushed back at every read and write; a line's deadline runs from its first byte to its newline. */
+  private readonly idle = new Deadline(() => this.timedOut('idle'));
+  private readonly line = new Deadline(() => this.timedOut('line'));
 
   constructor(private readonly acceptor: Acceptor) {
     super();
@@ -57,6 +61,7 @@ export class ServerEventHandler extends ServiceHandler {
     this.rs.open(this, handle);
     this.ws.open(this, handle);
     this.read();
+    this.progress();
   }
 
   override handleReadStream(result: AsynchReadStreamResult): void {
@@ -67,9 +72,13 @@ export class ServerEventHandler extends ServiceHandler {
       return;
     }
     if (this.lingering) return this.drop(result.bytesTransferred);
+    this.progress();
     const replies: Buffer[] = [];
     const tooLong = FRAMER.take(this.input, (line) => replies.push(ECHO, Buffer.from(line), NEWLINE));
     this.acceptor.stats.lines += replies.length / 3;
+    const { lineMs } = this.acceptor.timeouts;
+    if (this.input.length() === 0) this.acceptor.wheel().disarm(this.line);
+    else if (lineMs > 0 && !this.line.isArmed()) this.acceptor.wheel().arm(this.line, lineMs);
     if (tooLong) {
       replies.push(TOO_LONG);
       this.acceptor.stats.tooLong++;
@@ -87,6 +96,7 @@ export class ServerEventHandler extends ServiceHandler {
       void this.close();
       return;
     }
+    this.progress();
     if (this.output.length() > 0) return this.ws.write(this.output, this.output.length());
     this.output = EMPTY;
     if (this.closeAfterWrite) return this.linger();
@@ -101,6 +111,8 @@ export class ServerEventHandler extends ServiceHandler {
 
   /** Closes the connection (once; later calls get the same Promise) and leaves the registry. */
   close(): Promise<void> {
+    this.acceptor.wheel().disarm(this.idle);
+    this.acceptor.wheel().disarm(this.line);
     if (this.lingerTimer) this.proactor()!.cancelTimer(this.lingerTimer);
     this.lingerTimer = 0;
     this.closing ??= this.proactor()!
@@ -108,6 +120,19 @@ export class ServerEventHandler extends ServiceHandler {
       .catch((e: Error) => process.stderr.write(`example_proactor server: ${e.message}\n`))
       .then(() => this.acceptor.remove(this));
     return this.closing;
+  }
+
+  /** Bytes moved: the idle deadline starts again (a stored number, no system call). */
+  private progress(): void {
+    const { idleMs } = this.acceptor.timeouts;
+    if (idleMs > 0) this.acceptor.wheel().arm(this.idle, idleMs);
+  }
+
+  private timedOut(which: 'idle' | 'line'): void {
+    if (this.closing) return;
+    this.acceptor.stats.timedOut++;
+    this.acceptor.log(`connection closed: ${which} timeout`);
+    void this.close();
   }
 
   /** Half-closes (the client reads the error, then EOF) and drops what still comes. */
