@@ -72,7 +72,8 @@ interface Server {
 }
 
 async function startServer(): Promise<Server> {
-  const args = [join(__dirname, '../applications/example_proactor/MainServer.js'), '--port', '0', '--dispatch', values.dispatch!];
+  // Idle connections stay for as long as the bench needs them.
+  const args = [join(__dirname, '../applications/example_proactor/MainServer.js'), '--port', '0', '--dispatch', values.dispatch!, '--idle-timeout', '0'];
   if (values.backend) args.push('--backend', values.backend);
   // Started by this process, it inherits the raised limit.
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -103,15 +104,25 @@ function connect(port: number, index: number): Promise<net.Socket> {
   });
 }
 
-async function openIdle(port: number, n: number): Promise<net.Socket[]> {
+/**
+ * n connections that each send one empty line, then nothing; a batch at a
+ * time, each waited for until the server has accepted it (a full listen
+ * queue would drop a silent client's handshake).
+ */
+async function openIdle(server: Server, baseline: number, n: number): Promise<net.Socket[]> {
   const sockets: net.Socket[] = [];
   const width = 256;
   for (let i = 0; i < n; i += width) {
     const batch: Promise<net.Socket>[] = [];
-    for (let j = i; j < Math.min(n, i + width); j++) batch.push(connect(port, j));
-    sockets.push(...(await Promise.all(batch)));
+    for (let j = i; j < Math.min(n, i + width); j++) batch.push(connect(server.port, j));
+    for (const s of await Promise.all(batch)) {
+      s.on('error', () => undefined);
+      s.resume();
+      s.write('\n');
+      sockets.push(s);
+    }
+    await accepted(server, baseline, sockets.length);
   }
-  for (const s of sockets) s.on('error', () => undefined);
   return sockets;
 }
 
@@ -167,8 +178,7 @@ async function closeCost(): Promise<void> {
     const alone = await withTimeout(perCloseNs(server, cycles), 'cycles alone');
     const rssBefore = rssBytes(server.child.pid!);
     const baseline = fs.readdirSync(`/proc/${server.child.pid}/fd`).length;
-    const sockets = await withTimeout(openIdle(server.port, idle), 'idle connections');
-    await withTimeout(accepted(server, baseline, idle), `${idle} accepted`);
+    const sockets = await withTimeout(openIdle(server, baseline, idle), `${idle} idle connections`);
     await settle();
     const rssIdle = rssBytes(server.child.pid!);
     const crowded = await withTimeout(perCloseNs(server, cycles), 'cycles among idle');
@@ -189,7 +199,7 @@ async function accepted(server: Server, baseline: number, n: number, atMost = fa
   for (;;) {
     const open = fs.readdirSync(`/proc/${server.child.pid}/fd`).length - baseline;
     if (atMost ? open <= n : open >= n) return;
-    await settle();
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -203,8 +213,7 @@ const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
 async function shutdownTime(n: number): Promise<void> {
   const server = await startServer();
   const baseline = fs.readdirSync(`/proc/${server.child.pid}/fd`).length;
-  const sockets = await withTimeout(openIdle(server.port, n), `${n} idle connections`);
-  await withTimeout(accepted(server, baseline, n), `${n} accepted`);
+  const sockets = await withTimeout(openIdle(server, baseline, n), `${n} idle connections`);
   await settle();
   const start = process.hrtime.bigint();
   server.child.kill('SIGTERM');

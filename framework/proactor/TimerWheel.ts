@@ -53,7 +53,7 @@ export class TimerWheel extends Handler {
   ) {
     super(owner);
     if (!(tickMs > 0)) throw new RangeError(`TimerWheel: tickMs must be > 0, got ${tickMs}`);
-    this.ranTick = this.tickOf(monotonicMs());
+    this.ranTick = Math.floor(monotonicMs() / tickMs);
   }
 
   /** Deadlines armed now. */
@@ -99,7 +99,8 @@ export class TimerWheel extends Handler {
   /** @internal The interval timer: runs every bucket whose tick has come. */
   override handleTimeOut(): void {
     const now = monotonicMs();
-    const nowTick = this.tickOf(now);
+    // Only ticks wholly past: every deadline in their buckets is due, unless pushed back.
+    const nowTick = Math.floor(now / this.tickMs);
     // A late timer runs the ticks it missed, at most one turn's worth.
     for (let tick = Math.max(this.ranTick + 1, nowTick - WHEEL_SIZE + 1); tick <= nowTick; tick++) {
       // Moved deadlines go to later buckets, never back into this one.
@@ -126,6 +127,7 @@ export class TimerWheel extends Handler {
     this.stopIfIdle();
   }
 
+  /** The first tick at or after ms: a deadline's bucket. */
   private tickOf(ms: number): number {
     return Math.ceil(ms / this.tickMs);
   }
