@@ -9,7 +9,7 @@
  *     SIGTERM; the time until the server has exited, and its exit code.
  *
  * Usage: node dist/bench/closeCost.js [--backend uring] [--dispatch post-reactive]
- *          [--cycles 3000] [--idle 10000] [--shutdown 10000,50000]
+ *          [--cycles 3000] [--idle 10000] [--shutdown 10000,50000] [--silent]
  * Raises its own RLIMIT_NOFILE (prlimit); more than ~28,000 connections
  * use several loopback source addresses (127.0.0.2, …).
  */
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     idle: { type: 'string', default: '10000' },
     shutdown: { type: 'string', default: '10000,50000' },
     concurrency: { type: 'string', default: '32' },
+    /** Idle clients send nothing at all (not even their one empty line). */
+    silent: { type: 'boolean', default: false },
   },
 });
 const NOFILE = 240_000;
@@ -118,7 +120,7 @@ async function openIdle(server: Server, baseline: number, n: number): Promise<ne
     for (const s of await Promise.all(batch)) {
       s.on('error', () => undefined);
       s.resume();
-      s.write('\n');
+      if (!values.silent) s.write('\n');
       sockets.push(s);
     }
     await accepted(server, baseline, sockets.length);
