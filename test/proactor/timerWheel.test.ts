@@ -24,17 +24,17 @@ describe.each(backends)('a TimerWheel on the %s proactor', (backend) => {
   it('should expire each deadline once, not before its time, with one kernel timer for all of them', async () => {
     const wheel = new TimerWheel(proactor, TICK_MS);
     const expired: [number, number][] = [];
-    const armedAt = monotonicMs();
     const delays = [30, 10, 50, 20, 40, 10];
-    const deadlines = delays.map((ms, i) => new Deadline(() => expired.push([i, monotonicMs() - armedAt])));
+    const deadlines = delays.map((_, i) => new Deadline(() => expired.push([i, monotonicMs()])));
     deadlines.forEach((d, i) => wheel.arm(d, delays[i]));
+    const due = deadlines.map((d) => d.at);
     expect(wheel.size).toBe(delays.length);
     expect(proactor.implementation().inflight()).toBe(1);
     await runUntil(proactor, () => expired.length === delays.length);
     expect(expired.map(([i]) => i).sort()).toEqual([0, 1, 2, 3, 4, 5]);
-    for (const [i, after] of expired) expect(after).toBeGreaterThanOrEqual(delays[i] - 1);
-    // In order of their deadlines (a tick or more apart; ties in either order).
-    expect(expired.map(([i]) => delays[i])).toEqual([...delays].sort((a, b) => a - b));
+    for (const [i, at] of expired) expect(at).toBeGreaterThanOrEqual(due[i]);
+    // In order of their deadlines; those within one tick of each other in either order.
+    for (let k = 1; k < expired.length; k++) expect(due[expired[k][0]]).toBeGreaterThan(due[expired[k - 1][0]] - TICK_MS);
     expect(wheel.size).toBe(0);
     // Nothing armed: the wheel's timer is gone.
     await runUntil(proactor, () => proactor.implementation().inflight() === 0);
