@@ -73,3 +73,4 @@ export { type ReactorDispatchStrategy, type ReactorOptions } from './reactor/Rea
 export { SvcHandler } from './reactor/SvcHandler';
 export { REACTOR_IMPL, REACTOR_OPTIONS } from './reactor/tokens';
 export { PassiveEventHandler } from './reactor/PassiveEventHandler';
+export { Deadline, TimerWheel } from './proactor/TimerWheel';

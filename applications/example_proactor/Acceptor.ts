@@ -3,6 +3,7 @@ import { MessageBlock } from '../../framework/common/MessageBlock';
 import { type SockAcceptorOptions } from '../../framework/common/SockAcceptor';
 import { loadNative } from '../../framework/native/loadNative';
 import { type Proactor } from '../../framework/proactor/Proactor';
+import { TimerWheel } from '../../framework/proactor/TimerWheel';
 import { type AcceptedConnection } from '../../framework/reactor/NonBlockingAccept';
 import { PassiveEventHandler } from '../../framework/reactor/PassiveEventHandler';
 import { type Reactor } from '../../framework/reactor/Reactor';
@@ -16,7 +17,20 @@ export interface ServerStats {
   tooLong: number;
   /** Connections that ended in a read or write error (a reset, mostly). */
   failed: number;
+  /** Connections closed by the idle or the line timeout. */
+  timedOut: number;
 }
+
+/** How long a connection may wait; 0 turns a timeout off. */
+export interface ServerTimeouts {
+  /** No byte read or written for this long: the connection is closed. */
+  idleMs: number;
+  /** A line begun and not ended within this long: the connection is closed. */
+  lineMs: number;
+}
+
+/** The server's timeouts unless told otherwise. */
+export const DEFAULT_TIMEOUTS: ServerTimeouts = { idleMs: 60_000, lineMs: 10_000 };
 
 /** What the server reports when it stops. */
 export interface ServerSummary extends ServerStats {
@@ -38,12 +52,22 @@ export const CLOSE_GRACE_MS = 5000;
  * connections, so it can close them all.
  */
 export class Acceptor extends PassiveEventHandler {
-  readonly stats: ServerStats = { accepted: 0, closed: 0, lines: 0, tooLong: 0, failed: 0 };
+  readonly stats: ServerStats = { accepted: 0, closed: 0, lines: 0, tooLong: 0, failed: 0, timedOut: 0 };
   private readonly handlers = new Set<ServerEventHandler>();
   private proactor_: Proactor | undefined;
+  /** Every connection's idle and line deadlines, on one Proactor timer. */
+  private wheel_: TimerWheel | undefined;
 
-  constructor(private readonly log: (line: string) => void = () => undefined) {
+  constructor(
+    readonly log: (line: string) => void = () => undefined,
+    readonly timeouts: ServerTimeouts = DEFAULT_TIMEOUTS,
+  ) {
     super();
+  }
+
+  /** The connections' deadlines. */
+  wheel(): TimerWheel {
+    return this.wheel_!;
   }
 
   /**
@@ -52,6 +76,9 @@ export class Acceptor extends PassiveEventHandler {
    */
   open(address: InetAddr, reactor: Reactor, proactor: Proactor, options: SockAcceptorOptions = {}): void {
     this.proactor_ = proactor;
+    // A deadline may expire up to a tick late: a tenth of the shorter timeout, within [10 ms, 1 s].
+    const shortest = Math.min(...[this.timeouts.idleMs, this.timeouts.lineMs].filter((ms) => ms > 0), 10_000);
+    this.wheel_ = new TimerWheel(proactor, Math.min(1000, Math.max(10, Math.floor(shortest / 10))));
     this.listen(address, reactor, options);
   }
 
@@ -79,6 +106,7 @@ export class Acceptor extends PassiveEventHandler {
     let grace: NodeJS.Timeout | undefined;
     await Promise.race([this.closeAll(), new Promise((resolve) => (grace = setTimeout(resolve, graceMs)))]);
     clearTimeout(grace);
+    this.wheel_?.close();
     return { ...this.stats, openAtShutdown, leftOpen: this.connections() };
   }
 

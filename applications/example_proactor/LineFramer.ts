@@ -11,19 +11,39 @@ const CARRIAGE_RETURN = 0x0d;
  *
  * @example
  * const framer = new LineFramer(64 * 1024);
- * const mb = framer.newBlock();
+ * let mb = framer.newBlock();
  * // … a read fills mb …
  * const tooLong = framer.take(mb, (line) => reply(line));
+ * mb = framer.fit(mb); // the block for the next read
  */
 export class LineFramer {
   constructor(
     /** The longest line accepted, in bytes, without its "\n" or "\r\n". */
     readonly maxLineLength: number,
+    /** The size of a new block; fit() grows it, up to the longest line, as a line needs. */
+    readonly initialSize = 1024,
   ) {}
 
-  /** A block with room for the longest line and its "\r\n". */
+  /** A small block: an idle connection holds this much. */
   newBlock(): MessageBlock {
-    return new MessageBlock(this.maxLineLength + 2);
+    return new MessageBlock(Math.min(this.initialSize, this.maxLineLength + 2));
+  }
+
+  /**
+   * The block for the next read, after take(): mb itself while it has room;
+   * a block twice the size holding mb's partial line when that line fills
+   * it (never more than the longest line and its "\r\n"); a new small block
+   * once mb, grown for a long line, is empty again.
+   */
+  fit(mb: MessageBlock): MessageBlock {
+    const limit = this.maxLineLength + 2;
+    if (mb.space() === 0 && mb.size() < limit) {
+      const bigger = new MessageBlock(Math.min(mb.size() * 2, limit));
+      bigger.copy(mb.data());
+      return bigger;
+    }
+    if (mb.length() === 0 && mb.size() > this.initialSize) return this.newBlock();
+    return mb;
   }
 
   /**

@@ -4,7 +4,7 @@ import { Proactor } from '../../framework/proactor/Proactor';
 import { type DispatchStrategy } from '../../framework/proactor/ProactorOptions';
 import { ProactorPool } from '../../framework/proactor/ProactorPool';
 import { Reactor } from '../../framework/reactor/Reactor';
-import { Acceptor, CLOSE_GRACE_MS, type ServerSummary } from './Acceptor';
+import { Acceptor, CLOSE_GRACE_MS, DEFAULT_TIMEOUTS, type ServerSummary, type ServerTimeouts } from './Acceptor';
 import { runCallThrough } from './CallThrough';
 import { parseFlags, wholeNumber } from './Flags';
 import { type ServerThreadOptions } from './PoolThread';
@@ -12,7 +12,9 @@ import { type ServerThreadOptions } from './PoolThread';
 const NAME = 'example_proactor server';
 const USAGE = `usage: MainServer [--host 127.0.0.1] [--port 8080 (0: any free port)] [--backend <proactor backend>]
                   [--reactor epoll|poll] [--dispatch post-reactive|call-through|pool]
-                  [--threads 2 (with --dispatch pool)] [--verbose]`;
+                  [--threads 2 (with --dispatch pool)] [--verbose]
+                  [--idle-timeout ${DEFAULT_TIMEOUTS.idleMs} (ms without a byte read or written; 0: none)]
+                  [--line-timeout ${DEFAULT_TIMEOUTS.lineMs} (ms from a line's first byte to its newline; 0: none)]`;
 /** How the server dispatches: one of the Proactor's strategies, or a pool of threads that each run call-through. */
 type ServerDispatch = DispatchStrategy | 'pool';
 const DISPATCHES: readonly string[] = ['post-reactive', 'call-through', 'pool'] satisfies ServerDispatch[];
@@ -28,6 +30,7 @@ interface ServerOptions {
   /** Worker threads of --dispatch pool. */
   threads: number;
   verbose: boolean;
+  timeouts: ServerTimeouts;
 }
 
 function parse(argv: string[]): ServerOptions {
@@ -41,6 +44,8 @@ function parse(argv: string[]): ServerOptions {
       dispatch: { type: 'string', default: 'post-reactive' },
       threads: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      'idle-timeout': { type: 'string', default: String(DEFAULT_TIMEOUTS.idleMs) },
+      'line-timeout': { type: 'string', default: String(DEFAULT_TIMEOUTS.lineMs) },
       help: { type: 'boolean', default: false },
     },
   }, USAGE);
@@ -52,7 +57,11 @@ function parse(argv: string[]): ServerOptions {
   const dispatch = values.dispatch as ServerDispatch;
   if (values.threads !== undefined && dispatch !== 'pool') throw new Error(`--threads goes with --dispatch pool\n${USAGE}`);
   const threads = values.threads === undefined ? DEFAULT_THREADS : wholeNumber('threads', values.threads, 1, Infinity, USAGE);
-  return { host: values.host!, port, backend: values.backend, reactor: values.reactor, dispatch, threads, verbose: values.verbose! };
+  const timeouts: ServerTimeouts = {
+    idleMs: wholeNumber('idle-timeout', values['idle-timeout']!, 0, 2 ** 31 - 1, USAGE),
+    lineMs: wholeNumber('line-timeout', values['line-timeout']!, 0, 2 ** 31 - 1, USAGE),
+  };
+  return { host: values.host!, port, backend: values.backend, reactor: values.reactor, dispatch, threads, verbose: values.verbose!, timeouts };
 }
 
 /** Resolves with the first SIGINT or SIGTERM; later ones are only reported. */
@@ -90,14 +99,14 @@ function announceListening(address: InetAddr, proactorBackend: string, reactorBa
 function report(s: ServerSummary): number {
   process.stdout.write(
     `${NAME} stopped: ${s.accepted} connections accepted, ${s.openAtShutdown} open at shutdown, ${s.closed} closed, ` +
-      `${s.leftOpen} left open; ${s.lines} lines echoed, ${s.tooLong} lines too long, ${s.failed} connections failed\n`,
+      `${s.leftOpen} left open; ${s.lines} lines echoed, ${s.tooLong} lines too long, ${s.failed} connections failed, ${s.timedOut} timed out\n`,
   );
   return s.leftOpen === 0 ? 0 : 1;
 }
 
 /** The pool's threads' summaries, added up. */
 function addUp(summaries: ServerSummary[]): ServerSummary {
-  const total: ServerSummary = { accepted: 0, openAtShutdown: 0, closed: 0, leftOpen: 0, lines: 0, tooLong: 0, failed: 0 };
+  const total: ServerSummary = { accepted: 0, openAtShutdown: 0, closed: 0, leftOpen: 0, lines: 0, tooLong: 0, failed: 0, timedOut: 0 };
   for (const s of summaries) for (const key of Object.keys(total) as (keyof ServerSummary)[]) total[key] += s[key];
   return total;
 }
@@ -110,7 +119,7 @@ async function serveOnThisThread(options: ServerOptions): Promise<number> {
   const log = options.verbose ? (line: string) => process.stderr.write(`${NAME}: ${line}\n`) : undefined;
   let proactor: Proactor | undefined;
   let reactor: Reactor | undefined;
-  const acceptor = new Acceptor(log);
+  const acceptor = new Acceptor(log, options.timeouts);
   try {
     proactor = new Proactor({ backend: options.backend });
     reactor = new Reactor({ backend: options.reactor });
@@ -150,7 +159,7 @@ async function serveOnThisThread(options: ServerOptions): Promise<number> {
  * adds up what the threads report. Returns the exit code.
  */
 async function serveOnPool(options: ServerOptions): Promise<number> {
-  const threadOptions: ServerThreadOptions = { name: NAME, reactor: options.reactor, verbose: options.verbose };
+  const threadOptions: ServerThreadOptions = { name: NAME, reactor: options.reactor, verbose: options.verbose, timeouts: options.timeouts };
   const pool = new ProactorPool<ServerSummary>({
     threads: options.threads,
     address: new InetAddr(options.port, options.host),

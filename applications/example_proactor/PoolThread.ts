@@ -1,6 +1,6 @@
 import { type PoolThreadContext, type PoolThreadService } from '../../framework/proactor/ProactorPool';
 import { Reactor } from '../../framework/reactor/Reactor';
-import { Acceptor, CLOSE_GRACE_MS, type ServerSummary } from './Acceptor';
+import { Acceptor, CLOSE_GRACE_MS, type ServerSummary, type ServerTimeouts } from './Acceptor';
 import { runCallThrough } from './CallThrough';
 
 /** What MainServer gives each thread of `--dispatch pool`. */
@@ -11,6 +11,8 @@ export interface ServerThreadOptions {
   reactor?: string;
   /** Report each connection on stderr. */
   verbose: boolean;
+  /** The idle and line timeouts of each connection. */
+  timeouts: ServerTimeouts;
 }
 
 /**
@@ -26,7 +28,7 @@ export function openServerThread(context: PoolThreadContext<ServerThreadOptions>
   const say = (line: string) => process.stderr.write(`${options.name}: thread ${thread}: ${line}\n`);
   const reactor = new Reactor({ backend: options.reactor });
   Reactor.instance(reactor);
-  const acceptor = new Acceptor(options.verbose ? say : undefined);
+  const acceptor = new Acceptor(options.verbose ? say : undefined, options.timeouts);
   try {
     acceptor.open(context.address, reactor, proactor, { reusePort: true, backlog: context.backlog });
   } catch (e) {

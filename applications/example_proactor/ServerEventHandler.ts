@@ -4,6 +4,7 @@ import { SockStream } from '../../framework/common/SockStream';
 import { AsynchReadStream } from '../../framework/proactor/AsynchReadStream';
 import { AsynchWriteStream } from '../../framework/proactor/AsynchWriteStream';
 import { ServiceHandler } from '../../framework/proactor/ServiceHandler';
+import { Deadline } from '../../framework/proactor/TimerWheel';
 import { type AsynchReadStreamResult } from '../../framework/proactor/results/AsynchReadStreamResult';
 import { type AsynchWriteStreamResult } from '../../framework/proactor/results/AsynchWriteStreamResult';
 import { type Acceptor } from './Acceptor';
@@ -15,6 +16,10 @@ export const MAX_LINE_LENGTH = 64 * 1024;
 const ECHO = Buffer.from('Echo - ');
 const NEWLINE = Buffer.from('\n');
 const TOO_LONG = Buffer.from('Error - line too long\n');
+/** Stateless: one for every connection. */
+const FRAMER = new LineFramer(MAX_LINE_LENGTH);
+/** What output holds between replies: nothing of the connection's own. */
+const EMPTY = new MessageBlock(0);
 /** After "line too long": how long, and how many more bytes, to read and drop before closing. */
 const LINGER_MS = 2000;
 const LINGER_BYTES = 16 * 1024 * 1024;
@@ -36,14 +41,17 @@ const LINGER_BYTES = 16 * 1024 * 1024;
 export class ServerEventHandler extends ServiceHandler {
   private readonly rs = new AsynchReadStream();
   private readonly ws = new AsynchWriteStream();
-  private readonly framer = new LineFramer(MAX_LINE_LENGTH);
-  private readonly input = this.framer.newBlock();
-  private output = new MessageBlock(0);
+  /** Small while the connection is idle; grown only for a long line (LineFramer.fit). */
+  private input = FRAMER.newBlock();
+  private output = EMPTY;
   private closeAfterWrite = false;
   private lingering = false;
   private lingerTimer = 0;
   private dropped = 0;
   private closing: Promise<void> | undefined;
+  /** Pushed back at every read and write; a line's deadline runs from its first byte to its newline. */
+  private readonly idle = new Deadline(() => this.timedOut('idle'));
+  private readonly line = new Deadline(() => this.timedOut('line'));
 
   constructor(private readonly acceptor: Acceptor) {
     super();
@@ -53,6 +61,7 @@ export class ServerEventHandler extends ServiceHandler {
     this.rs.open(this, handle);
     this.ws.open(this, handle);
     this.read();
+    this.progress();
   }
 
   override handleReadStream(result: AsynchReadStreamResult): void {
@@ -63,9 +72,13 @@ export class ServerEventHandler extends ServiceHandler {
       return;
     }
     if (this.lingering) return this.drop(result.bytesTransferred);
+    this.progress();
     const replies: Buffer[] = [];
-    const tooLong = this.framer.take(this.input, (line) => replies.push(ECHO, Buffer.from(line), NEWLINE));
+    const tooLong = FRAMER.take(this.input, (line) => replies.push(ECHO, Buffer.from(line), NEWLINE));
     this.acceptor.stats.lines += replies.length / 3;
+    const { lineMs } = this.acceptor.timeouts;
+    if (this.input.length() === 0) this.acceptor.wheel().disarm(this.line);
+    else if (lineMs > 0 && !this.line.isArmed()) this.acceptor.wheel().arm(this.line, lineMs);
     if (tooLong) {
       replies.push(TOO_LONG);
       this.acceptor.stats.tooLong++;
@@ -83,7 +96,9 @@ export class ServerEventHandler extends ServiceHandler {
       void this.close();
       return;
     }
+    this.progress();
     if (this.output.length() > 0) return this.ws.write(this.output, this.output.length());
+    this.output = EMPTY;
     if (this.closeAfterWrite) return this.linger();
     this.read();
   }
@@ -96,6 +111,8 @@ export class ServerEventHandler extends ServiceHandler {
 
   /** Closes the connection (once; later calls get the same Promise) and leaves the registry. */
   close(): Promise<void> {
+    this.acceptor.wheel().disarm(this.idle);
+    this.acceptor.wheel().disarm(this.line);
     if (this.lingerTimer) this.proactor()!.cancelTimer(this.lingerTimer);
     this.lingerTimer = 0;
     this.closing ??= this.proactor()!
@@ -103,6 +120,19 @@ export class ServerEventHandler extends ServiceHandler {
       .catch((e: Error) => process.stderr.write(`example_proactor server: ${e.message}\n`))
       .then(() => this.acceptor.remove(this));
     return this.closing;
+  }
+
+  /** Bytes moved: the idle deadline starts again (a stored number, no system call). */
+  private progress(): void {
+    const { idleMs } = this.acceptor.timeouts;
+    if (idleMs > 0) this.acceptor.wheel().arm(this.idle, idleMs);
+  }
+
+  private timedOut(which: 'idle' | 'line'): void {
+    if (this.closing) return;
+    this.acceptor.stats.timedOut++;
+    this.acceptor.log(`connection closed: ${which} timeout`);
+    void this.close();
   }
 
   /** Half-closes (the client reads the error, then EOF) and drops what still comes. */
@@ -125,6 +155,7 @@ export class ServerEventHandler extends ServiceHandler {
   }
 
   private read(): void {
+    this.input = FRAMER.fit(this.input);
     this.rs.read(this.input, this.input.space());
   }
 }

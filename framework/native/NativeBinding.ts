@@ -140,6 +140,8 @@ export interface NativeSocket {
   remoteAddress(fd: number, sockaddr: Uint8Array): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
+  /** Another fd for the same open socket (F_DUPFD_CLOEXEC), or -errno. */
+  dup(fd: number): number;
   pair(): [number, number] | number;
   sendNow(fd: number, buf: Uint8Array, offset: number, length: number): number;
   recvNow(fd: number, buf: Uint8Array, offset: number, length: number): number;

@@ -28,8 +28,8 @@ struct BackendOptions {
   // io_uring: slots in the registered file table (0: none). Streams whose
   // fd has a slot skip the kernel's per-operation file lookup.
   uint32_t fixed_files = 0;
-  // io_uring: cancel operation by operation, as on kernels before 5.19
-  // (no cancel by fd or of everything); set by tests to run that path.
+  // io_uring: tear down by cancelling operation by operation, as on kernels
+  // before 5.19 (no cancel of everything); set by tests to run that path.
   bool legacy_cancel = false;
 };
 

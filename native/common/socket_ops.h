@@ -33,6 +33,8 @@ int LocalAddress(int fd, void* addr, uint32_t len);
 int RemoteAddress(int fd, void* addr, uint32_t len);
 int Shutdown(int fd, int how);
 int Close(int fd);
+// Another fd for the same open socket (F_DUPFD_CLOEXEC); the new fd, or -errno.
+int Dup(int fd);
 // A connected pair of stream sockets, for tests and in-process pipes.
 int Pair(int fds[2]);
 // Sends what fits without blocking; for tests that need a peer's RST (with

@@ -63,6 +63,7 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   ForgetFdEverywhere(fd);
   return Num(info, sock::Close(fd));
 }
+Napi::Value Dup(const Napi::CallbackInfo& info) { return Num(info, sock::Dup(Int(info, 0))); }
 Napi::Value Pair(const Napi::CallbackInfo& info) {
   int fds[2];
   int r = sock::Pair(fds);
@@ -130,6 +131,7 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   s.Set("remoteAddress", Napi::Function::New<RemoteAddress>(env, "remoteAddress"));
   s.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));
   s.Set("close", Napi::Function::New<Close>(env, "close"));
+  s.Set("dup", Napi::Function::New<Dup>(env, "dup"));
   s.Set("pair", Napi::Function::New<Pair>(env, "pair"));
   s.Set("sendNow", Napi::Function::New<SendNow>(env, "sendNow"));
   s.Set("recvNow", Napi::Function::New<RecvNow>(env, "recvNow"));

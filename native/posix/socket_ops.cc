@@ -75,6 +75,8 @@ int Shutdown(int fd, int how) { return Result(shutdown(fd, how)); }
 
 int Close(int fd) { return Result(close(fd)); }
 
+int Dup(int fd) { return Result(fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
+
 int Pair(int fds[2]) {
   return Result(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                            0, fds));

@@ -257,13 +257,15 @@ void UringBackend::Quiesce() {
     // A transfer's caller op is counted until CloseTransfers ends it.
     if (IsInternal(op.user_data) || op.code == OpCode::kSendfile) continue;
     --inflight_;
-    tracked_.erase(op.user_data);
+    Untrack(op.user_data);
     zero_copy_.erase(op.user_data);
   }
   backlog_.clear();  // never reached the kernel
   CloseTransfers();
   failing_submits_ = 0;
-  for (const auto& entry : tracked_) quiesce_pending_.push_back(entry.first);
+  if (legacy_cancel_) {
+    for (const auto& entry : tracked_) quiesce_pending_.push_back(entry.first);
+  }
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   auto warn_at = start + std::chrono::seconds(2);
@@ -349,8 +351,7 @@ unsigned UringBackend::SqesFor(const Operation& op) const {
   if (op.code != OpCode::kClose) return 1;
   const bool has_slot = static_cast<size_t>(op.fd) < fixed_of_fd_.size() &&
                         fixed_of_fd_[op.fd] >= 0;
-  const unsigned cancels = legacy_cancel_ ? LegacyCancelCount(op.fd) : 1;
-  return cancels + TransfersInKernelOn(op.fd) + (has_slot ? 2u : 1u);
+  return CloseCancelCount(op.fd) + TransfersInKernelOn(op.fd) + (has_slot ? 2u : 1u);
 }
 
 int UringBackend::FixedSlotFor(int fd) {
@@ -481,26 +482,21 @@ void UringBackend::Fill(const Operation& op) {
   }
 }
 
-unsigned UringBackend::LegacyCancelCount(int fd) const {
+unsigned UringBackend::CloseCancelCount(int fd) const {
   // At most what fits in the SQ beside the close: an fd with more
   // operations in flight than that keeps the rest until they end.
   const unsigned room = sq_entries_ > 2 ? sq_entries_ - 2 : 0;
-  unsigned n = 0;
-  for (const auto& entry : tracked_) {
-    if (entry.second == fd && n < room) ++n;
-  }
-  return n;
+  if (fd < 0 || static_cast<size_t>(fd) >= on_fd_.size()) return 0;
+  return std::min(room, static_cast<unsigned>(on_fd_[fd].size()));
 }
 
-void UringBackend::FillLegacyCancels(int fd) {
-  unsigned n = LegacyCancelCount(fd);
-  for (const auto& [user_data, op_fd] : tracked_) {
-    if (op_fd != fd || n == 0) continue;
-    --n;
+void UringBackend::FillCloseCancels(int fd) {
+  const unsigned n = CloseCancelCount(fd);
+  for (unsigned i = 0; i < n; ++i) {
     io_uring_sqe* sqe = NextSqe();
     sqe->opcode = IORING_OP_ASYNC_CANCEL;
     sqe->fd = -1;
-    sqe->addr = user_data;
+    sqe->addr = on_fd_[fd][i];
     sqe->user_data = kInternalUserData;
     sqe->flags = IOSQE_IO_HARDLINK;
   }
@@ -508,12 +504,14 @@ void UringBackend::FillLegacyCancels(int fd) {
 
 void UringBackend::FillClose(const Operation& op) {
   // Cancel what is in flight on fd, then close it. The hard links keep the
-  // fd number taken until the cancel has run, so no new socket can reuse it
-  // and be cancelled by mistake. Cancelling by fd also finds operations
-  // that named the fd by its registered slot: both are the same file.
+  // fd number taken until the cancels have run, so no new socket can reuse
+  // it and be cancelled by mistake. A cancel by token finds its operation
+  // whether it named the fd or its registered slot. (A cancel that finds
+  // nothing, the operation having ended meanwhile, does not break the
+  // chain: the links are hard.)
   // A transfer's step is cancelled by its token (a fill's file is its
-  // pipe, and a splice names its socket only once a worker runs it, so
-  // cancel by fd may miss either), and the transfer takes no further step.
+  // pipe, and a splice names its socket only once a worker runs it), and
+  // the transfer takes no further step.
   std::vector<uint32_t> idle;
   for (auto& [id, t] : transfers_) {
     if (t.sock != op.fd) continue;
@@ -526,16 +524,7 @@ void UringBackend::FillClose(const Operation& op) {
     }
   }
   for (uint32_t id : idle) FinishTransfer(id, -ECANCELED);
-  if (legacy_cancel_) {
-    FillLegacyCancels(op.fd);
-  } else {
-    io_uring_sqe* sqe = NextSqe();
-    sqe->opcode = IORING_OP_ASYNC_CANCEL;
-    sqe->fd = op.fd;
-    sqe->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
-    sqe->user_data = kInternalUserData;
-    sqe->flags = IOSQE_IO_HARDLINK;
-  }
+  FillCloseCancels(op.fd);
   const bool has_slot = static_cast<size_t>(op.fd) < fixed_of_fd_.size() &&
                         fixed_of_fd_[op.fd] >= 0;
   if (has_slot) {
@@ -556,6 +545,33 @@ void UringBackend::FillClose(const Operation& op) {
   close_sqe->user_data = op.user_data;
 }
 
+void UringBackend::Track(const Operation& op) {
+  tracked_.emplace(op.user_data, op.fd);
+  if (op.fd < 0) return;
+  if (static_cast<size_t>(op.fd) >= on_fd_.size()) {
+    on_fd_.resize(static_cast<size_t>(op.fd) + 1);
+  }
+  on_fd_[op.fd].push_back(op.user_data);
+}
+
+void UringBackend::Untrack(uint64_t user_data) {
+  auto it = tracked_.find(user_data);
+  if (it == tracked_.end()) return;
+  const int32_t fd = it->second;
+  tracked_.erase(it);
+  if (fd < 0) return;
+  // An fd has a few operations at a time: a linear search is the cheapest.
+  std::vector<uint64_t>& ops = on_fd_[fd];
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i] != user_data) continue;
+    ops[i] = ops.back();
+    ops.pop_back();
+    break;
+  }
+  // A closed connection's list gives its memory back.
+  if (ops.empty() && ops.capacity() > 4) std::vector<uint64_t>().swap(ops);
+}
+
 int UringBackend::Prepare(const Operation& op) {
   if (!Supports(op.code)) return -EOPNOTSUPP;
   if (op.code == OpCode::kSendfile) {
@@ -574,7 +590,7 @@ int UringBackend::Prepare(const Operation& op) {
   }
   if (!IsInternal(op.user_data)) {
     ++inflight_;
-    if (legacy_cancel_ && op.code != OpCode::kClose) tracked_.emplace(op.user_data, op.fd);
+    if (op.code != OpCode::kClose) Track(op);
     // Known apart so that Reap() can count the sends that wait only for
     // their notification (see Quiesce).
     if (op.code == OpCode::kSendZc) zero_copy_.insert(op.user_data);
@@ -674,7 +690,7 @@ int UringBackend::Reap(Completion* out, int max) {
       }
       if (!(cqe.flags & IORING_CQE_F_MORE)) {
         --inflight_;
-        if (legacy_cancel_) tracked_.erase(user_data);
+        Untrack(user_data);
       }
       out[n++] = Completion{user_data, cqe.res, CompletionFlags(cqe.flags)};
     }

@@ -138,10 +138,13 @@ class UringBackend final : public Backend {
   void FillClose(const Operation& op);
   // Publishes the SQ tail to the kernel; returns SQEs not yet consumed.
   unsigned FlushSq();
-  // Legacy cancel: how many operations on fd a close cancels one by one,
-  // and the hard-linked cancel SQEs for them.
-  unsigned LegacyCancelCount(int fd) const;
-  void FillLegacyCancels(int fd);
+  // How many operations on fd a close cancels one by one, and the
+  // hard-linked cancel SQEs for them.
+  unsigned CloseCancelCount(int fd) const;
+  void FillCloseCancels(int fd);
+  // Tracks op until its last completion; forgets it.
+  void Track(const Operation& op);
+  void Untrack(uint64_t user_data);
   // Puts in the SQ what cancels everything still in flight, as far as
   // there is room; true once all of it is in.
   bool FillQuiesceCancels();
@@ -187,10 +190,15 @@ class UringBackend final : public Backend {
   // of those, zero-copy sends that have sent and wait only for their
   // notification: the kernel reads their pages, pinned, and never writes
   size_t awaiting_notif_ = 0;
-  // cancel by fd and of everything is missing (before 5.19) or turned off:
-  // operations are tracked here (user_data -> fd) and cancelled one by one
+  // cancel of everything is missing (before 5.19) or turned off: Quiesce()
+  // cancels the tracked operations one by one
   bool legacy_cancel_ = false;
+  // every operation in flight (user_data -> fd), and those of each fd by fd
+  // number: a close cancels its fd's operations by their tokens, which the
+  // kernel finds by hash, where cancelling by fd walks every request in
+  // flight (a close would cost time in proportion to the connections open)
   std::unordered_map<uint64_t, int32_t> tracked_;
+  std::vector<std::vector<uint64_t>> on_fd_;
   // zero-copy sends in flight, whose completions Reap() counts above
   std::unordered_set<uint64_t> zero_copy_;
   // Quiesce(): whether the cancel-all is in, or how many tracked

@@ -35,7 +35,7 @@ describe.each(SERVERS)('example_proactor (MainServer --backend %s --dispatch %s 
     expect(exit.code).toBe(0);
     expect(exit.stderr).toBe('');
     // The flood was refused once; the resets failed their reads; nothing was left open.
-    expect(exit.stdout).toMatch(/stopped: \d+ connections accepted, 0 open at shutdown, \d+ closed, 0 left open; \d+ lines echoed, 1 lines too long, [1-9]\d* connections failed\n$/);
+    expect(exit.stdout).toMatch(/stopped: \d+ connections accepted, 0 open at shutdown, \d+ closed, 0 left open; \d+ lines echoed, 1 lines too long, [1-9]\d* connections failed, 0 timed out\n$/);
   });
 
   describe('when the client runs interactively with piped stdin', () => {
@@ -158,7 +158,7 @@ describe.each([
     expect(exit.signal).toBeNull();
     expect(exit.stderr).toBe('');
     expect(exit.stdout).toContain(`example_proactor server: ${signal} received, shutting down\n`);
-    expect(exit.stdout).toMatch(/example_proactor server stopped: 56 connections accepted, 5 open at shutdown, 56 closed, 0 left open; 1002 lines echoed, 0 lines too long, 0 connections failed\n$/);
+    expect(exit.stdout).toMatch(/example_proactor server stopped: 56 connections accepted, 5 open at shutdown, 56 closed, 0 left open; 1002 lines echoed, 0 lines too long, 0 connections failed, 0 timed out\n$/);
     await Promise.all(idle.map((p) => p.closed.then(() => until(() => p.ended || p.error !== undefined, () => 'EOF'))));
     expect(alive(server.pid)).toBe(false);
     expect(await refused(server.port)).toBe('ECONNREFUSED');
@@ -178,7 +178,7 @@ describe('example_proactor server, --dispatch pool', () => {
     expect(accepted[0]).toBeGreaterThan(0);
     expect(accepted[1]).toBeGreaterThan(0);
     expect(accepted[0] + accepted[1]).toBe(40);
-    expect(exit.stdout).toMatch(/stopped: 40 connections accepted, \d+ open at shutdown, 40 closed, 0 left open; 400 lines echoed, 0 lines too long, 0 connections failed\n$/);
+    expect(exit.stdout).toMatch(/stopped: 40 connections accepted, \d+ open at shutdown, 40 closed, 0 left open; 400 lines echoed, 0 lines too long, 0 connections failed, 0 timed out\n$/);
   });
 
   it('should refuse --threads without it, and fewer than 1 thread', async () => {
@@ -197,3 +197,43 @@ describe('example_proactor server, --dispatch pool', () => {
     expect(exit.stderr).toMatch(/^example_proactor server: ProactorPool thread 0: no reactor backend could be set up: [^\n]*nosuch[^\n]*\n$/);
   });
 });
+
+describe.each(backends.flatMap((backend) => ['post-reactive', 'pool'].map((dispatch) => [backend, dispatch])))(
+  'example_proactor server timeouts (--backend %s --dispatch %s)',
+  (backend, dispatch) => {
+    it('should close a connection idle past --idle-timeout and one whose line does not end within --line-timeout, and keep one that talks', async () => {
+      const server = await startServer(['--backend', backend, '--dispatch', dispatch, '--idle-timeout', '600', '--line-timeout', '300']);
+      const idle = new Peer(server.port);
+      const slowLine = new Peer(server.port);
+      const talker = new Peer(server.port);
+      await Promise.all([idle, slowLine, talker].map((p) => p.connected));
+      // A byte every 100 ms: never idle, but the line never ends.
+      const drip = setInterval(() => slowLine.write('x'), 100);
+      try {
+        await slowLine.closed;
+        expect(slowLine.received).toBe('');
+        // Lines every 100 ms for longer than the idle timeout: still open.
+        for (let i = 0; i < 10; i++) {
+          expect(await talker.ask(`line ${i}`)).toBe(`Echo - line ${i}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await idle.closed;
+        expect(idle.received).toBe('');
+        expect(await talker.ask('still here')).toBe('Echo - still here');
+      } finally {
+        clearInterval(drip);
+      }
+      await talker.close();
+      const exit = await server.stop('SIGTERM');
+      expect(exit.code).toBe(0);
+      expect(exit.stderr).toBe('');
+      expect(exit.stdout).toMatch(/stopped: 3 connections accepted, 0 open at shutdown, 3 closed, 0 left open; 11 lines echoed, 0 lines too long, 0 connections failed, 2 timed out\n$/);
+    });
+
+    it('should refuse a timeout that is not a whole number of ms', async () => {
+      const exit = await runServer(['--idle-timeout', 'soon']);
+      expect(exit).toMatchObject({ code: 2, stdout: '' });
+      expect(exit.stderr).toMatch(/^--idle-timeout must be a whole number/);
+    });
+  },
+);

@@ -113,6 +113,35 @@ describe.each(backends)('the %s proactor core', (backend) => {
     });
   });
 
+  describe('when a handle is closed while another fd for the same socket has a read in flight', () => {
+    it('should cancel exactly the closed handle\'s operations (ECANCELED) and leave the other fd\'s read to complete with data', async () => {
+      const proactor = new Proactor({ backend });
+      try {
+        const [a, peer] = socketPair();
+        const twin = sock.dup(a);
+        expect(twin).toBeGreaterThanOrEqual(0);
+        toClose.push(peer, twin);
+        const rec = new Reads(proactor);
+        streams(rec, a, proactor).rs.read(new MessageBlock(8), 8);
+        streams(rec, a, proactor).rs.read(new MessageBlock(8), 8);
+        streams(rec, twin, proactor).rs.read(new MessageBlock(8), 8);
+        let closed = false;
+        void proactor.closeHandle(a).then(() => (closed = true));
+        await dispatchUntil(proactor, () => closed && rec.seen.length >= 2, 'closeHandle');
+        expect(rec.seen.map((s) => [s.handle, s.errorCode])).toEqual([
+          [a, 'ECANCELED'],
+          [a, 'ECANCELED'],
+        ]);
+        expect(proactor.implementation().inflight()).toBe(1);
+        sock.sendNow(peer, Buffer.from('for-twin'), 0, 8);
+        await dispatchUntil(proactor, () => rec.seen.length === 3, 'the read on the other fd');
+        expect(rec.seen[2]).toMatchObject({ handle: twin, success: true, text: 'for-twin' });
+      } finally {
+        await proactor.close();
+      }
+    });
+  });
+
   describe('when a stream is re-opened on another handle inside its own handler', () => {
     it('should read the new handle on the next read, never the old one', async () => {
       const proactor = new Proactor({ backend });

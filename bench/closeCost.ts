@@ -1,0 +1,246 @@
+/**
+ * What closing a connection costs the example server, and whether it
+ * depends on how many connections are open. Loopback only, bounded in time.
+ *
+ *   per-close CPU: the server's CPU time (all threads, /proc schedstat) for
+ *     `--cycles` connect → close → server closes cycles, with 0 and then
+ *     with `--idle` idle connections open; the ratio should stay near 1.
+ *   shutdown: `--shutdown` idle connections (comma-separated counts), then
+ *     SIGTERM; the time until the server has exited, and its exit code.
+ *
+ * Usage: node dist/bench/closeCost.js [--backend uring] [--dispatch post-reactive]
+ *          [--cycles 3000] [--idle 10000] [--shutdown 10000,50000] [--silent]
+ * Raises its own RLIMIT_NOFILE (prlimit); more than ~28,000 connections
+ * use several loopback source addresses (127.0.0.2, …).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string' },
+    dispatch: { type: 'string', default: 'post-reactive' },
+    cycles: { type: 'string', default: '3000' },
+    idle: { type: 'string', default: '10000' },
+    shutdown: { type: 'string', default: '10000,50000' },
+    concurrency: { type: 'string', default: '32' },
+    /** Idle clients send nothing at all (not even their one empty line). */
+    silent: { type: 'boolean', default: false },
+  },
+});
+const NOFILE = 240_000;
+/** Connections per loopback source address (below the ephemeral port range's size). */
+const PER_SOURCE = 20_000;
+const STEP_TIMEOUT_MS = 120_000;
+
+/** CPU nanoseconds of every thread of pid. */
+function cpuNs(pid: number): number {
+  let total = 0;
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return total;
+}
+
+/** Raises this process's RLIMIT_NOFILE as far as allowed; returns the limit now in force. */
+function raiseNofile(pid: number): number {
+  for (const limit of [`${NOFILE}:${NOFILE}`, 'unlimited']) {
+    try {
+      execFileSync('prlimit', ['--pid', String(pid), `--nofile=${limit === 'unlimited' ? hardNofile() : limit}`], { stdio: 'ignore' });
+      break;
+    } catch {
+      // not allowed (no CAP_SYS_RESOURCE): the hard limit is the most
+    }
+  }
+  return Number(execFileSync('prlimit', ['--pid', String(pid), '--nofile', '--output', 'SOFT', '--noheadings']).toString().trim());
+}
+
+function hardNofile(): string {
+  const hard = execFileSync('prlimit', ['--pid', String(process.pid), '--nofile', '--output', 'HARD', '--noheadings']).toString().trim();
+  return `${hard}:${hard}`;
+}
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  exited: Promise<number | null>;
+}
+
+async function startServer(): Promise<Server> {
+  // Idle connections stay for as long as the bench needs them.
+  const args = [join(__dirname, '../applications/example_proactor/MainServer.js'), '--port', '0', '--dispatch', values.dispatch!, '--idle-timeout', '0'];
+  if (values.backend) args.push('--backend', values.backend);
+  // Started by this process, it inherits the raised limit.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let out = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening on [^\s]*:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    void exited.then((code) => reject(new Error(`server exited (${code}) before listening: ${out}`)));
+  });
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  void exited.then(() => {
+    const summary = /stopped: .*/.exec(out);
+    if (summary) console.log(`    server: ${summary[0]}`);
+  });
+  return { child, port, exited };
+}
+
+function connect(port: number, index: number): Promise<net.Socket> {
+  const localAddress = `127.0.0.${2 + Math.floor(index / PER_SOURCE)}`;
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * n connections that each send one empty line, then nothing; a batch at a
+ * time, each waited for until the server has accepted it (a full listen
+ * queue would drop a silent client's handshake).
+ */
+async function openIdle(server: Server, baseline: number, n: number): Promise<net.Socket[]> {
+  const sockets: net.Socket[] = [];
+  const width = 256;
+  for (let i = 0; i < n; i += width) {
+    const batch: Promise<net.Socket>[] = [];
+    for (let j = i; j < Math.min(n, i + width); j++) batch.push(connect(server.port, j));
+    for (const s of await Promise.all(batch)) {
+      s.on('error', () => undefined);
+      s.resume();
+      if (!values.silent) s.write('\n');
+      sockets.push(s);
+    }
+    await accepted(server, baseline, sockets.length);
+  }
+  return sockets;
+}
+
+/** One cycle: connect, half-close, wait for the server's close. */
+async function cycle(port: number): Promise<void> {
+  const socket = await connect(port, 0);
+  await new Promise<void>((resolve) => {
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve());
+    socket.resume();
+    socket.end();
+  });
+}
+
+async function perCloseNs(server: Server, cycles: number): Promise<number> {
+  const width = Number(values.concurrency);
+  // Warm up, then measure.
+  await runCycles(server.port, Math.min(200, cycles), width);
+  await settle();
+  const before = cpuNs(server.child.pid!);
+  await runCycles(server.port, cycles, width);
+  await settle();
+  return (cpuNs(server.child.pid!) - before) / cycles;
+}
+
+async function runCycles(port: number, cycles: number, width: number): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < cycles) {
+      next++;
+      await cycle(port);
+    }
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 200));
+
+function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: over ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS))),
+  ]);
+}
+
+async function closeCost(): Promise<void> {
+  const cycles = Number(values.cycles);
+  const idle = Number(values.idle);
+  const server = await startServer();
+  try {
+    const rssStart = rssBytes(server.child.pid!);
+    const alone = await withTimeout(perCloseNs(server, cycles), 'cycles alone');
+    const rssBefore = rssBytes(server.child.pid!);
+    const baseline = fs.readdirSync(`/proc/${server.child.pid}/fd`).length;
+    const sockets = await withTimeout(openIdle(server, baseline, idle), `${idle} idle connections`);
+    await settle();
+    const rssIdle = rssBytes(server.child.pid!);
+    const crowded = await withTimeout(perCloseNs(server, cycles), 'cycles among idle');
+    console.log(`per-close server CPU: ${(alone / 1e6).toFixed(3)} ms with 0 idle, ${(crowded / 1e6).toFixed(3)} ms with ${idle} idle (ratio ${(crowded / alone).toFixed(2)})`);
+    console.log(`server RSS: ${mb(rssStart)} MB at start, ${((rssIdle - rssBefore) / idle / 1024).toFixed(1)} KB per idle connection (${idle})`);
+    for (const s of sockets) s.destroy();
+    await withTimeout(accepted(server, baseline, 0, true), 'connections closed');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    console.log(`server RSS 2 s after the ${idle} connections closed: ${mb(rssBytes(server.child.pid!))} MB`);
+  } finally {
+    server.child.kill('SIGTERM');
+    await server.exited;
+  }
+}
+
+/** Waits until the server has n connections beyond its baseline of open fds (at most n, with atMost). */
+async function accepted(server: Server, baseline: number, n: number, atMost = false): Promise<void> {
+  for (;;) {
+    const open = fs.readdirSync(`/proc/${server.child.pid}/fd`).length - baseline;
+    if (atMost ? open <= n : open >= n) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
+
+async function shutdownTime(n: number): Promise<void> {
+  const server = await startServer();
+  const baseline = fs.readdirSync(`/proc/${server.child.pid}/fd`).length;
+  const sockets = await withTimeout(openIdle(server, baseline, n), `${n} idle connections`);
+  await settle();
+  const start = process.hrtime.bigint();
+  server.child.kill('SIGTERM');
+  const code = await server.exited;
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  console.log(`shutdown with ${n} open: ${seconds.toFixed(2)} s, exit code ${code}`);
+  for (const s of sockets) s.destroy();
+  await settle();
+}
+
+async function main(): Promise<void> {
+  const nofile = raiseNofile(process.pid);
+  const most = nofile - 200;
+  console.log(`example_proactor server, dispatch ${values.dispatch}${values.backend ? `, backend ${values.backend}` : ''}`);
+  await closeCost();
+  for (const n of values.shutdown!.split(',').filter(Boolean).map(Number)) {
+    if (n > most) console.log(`shutdown with ${n} open: skipped, RLIMIT_NOFILE is ${nofile} here (raising it needs CAP_SYS_RESOURCE)`);
+    else await shutdownTime(n);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(e.message);
+    process.exit(1);
+  },
+);
