@@ -28,6 +28,7 @@ export { type DispatchStrategy, type ProactorOptions } from './proactor/Proactor
 export { ServiceHandler } from './proactor/ServiceHandler';
 export { UringProactorImpl } from './proactor/UringProactorImpl';
 export { EpollProactorImpl } from './proactor/EpollProactorImpl';
+export { IocpProactorImpl } from './proactor/IocpProactorImpl';
 export { AsynchAcceptResult } from './proactor/results/AsynchAcceptResult';
 export { AsynchConnectResult } from './proactor/results/AsynchConnectResult';
 export { AsynchReadMultishotResult } from './proactor/results/AsynchReadMultishotResult';
@@ -52,6 +53,7 @@ export {
 } from './proactor/ProactorPool';
 export { Acceptor, type AcceptorOptions } from './reactor/Acceptor';
 export { EpollReactorImpl } from './reactor/EpollReactorImpl';
+export { WsaPollReactorImpl } from './reactor/WsaPollReactorImpl';
 export { EventHandler } from './reactor/EventHandler';
 export { NativeReactorImpl } from './reactor/NativeReactorImpl';
 export { NonBlockingAccept, type AcceptedConnection } from './reactor/NonBlockingAccept';

@@ -19,6 +19,7 @@ function packageRoot(): string {
 
 /**
  * Loads the addon once: build/Release, then build/Debug, then
+ * build/<platform>-<arch> (a cross build: test/win32/build.sh), then
  * prebuilds/<platform>-<arch>. Fails with one message naming every place
  * tried and what to do.
  */
@@ -28,6 +29,7 @@ export function loadNative(): NativeBinding {
   const candidates = [
     join(root, 'build', 'Release', 'ace_proactor.node'),
     join(root, 'build', 'Debug', 'ace_proactor.node'),
+    join(root, 'build', `${process.platform}-${process.arch}`, 'ace_proactor.node'),
     join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'ace_proactor.node'),
   ];
   const tried: string[] = [];

@@ -9,6 +9,7 @@ import { type ProactorOptions } from './ProactorOptions';
 import { PROACTOR_IMPL, PROACTOR_OPTIONS } from './tokens';
 import { UringProactorImpl } from './UringProactorImpl';
 import { EpollProactorImpl } from './EpollProactorImpl';
+import { IocpProactorImpl } from './IocpProactorImpl';
 
 const container = new Container();
 
@@ -24,10 +25,11 @@ const LASTING = new Set([Errno.EPERM, Errno.ENOSYS, Errno.EACCES]);
 const available = new Set<string>();
 container.bind(PROACTOR_IMPL).to(UringProactorImpl).whenNamed('uring');
 container.bind(PROACTOR_IMPL).to(EpollProactorImpl).whenNamed('epoll');
+container.bind(PROACTOR_IMPL).to(IocpProactorImpl).whenNamed('iocp');
 
 /**
  * Abstract Factory for ProactorImpl: picks the backend, 'uring' then
- * 'epoll' on Linux. The order is the addon's; PROACTOR_BACKEND or
+ * 'epoll' on Linux, 'iocp' on Windows. The order is the addon's; PROACTOR_BACKEND or
  * options.backend names one, or a comma-separated preference list. A
  * backend the kernel refuses (ENOSYS, EPERM, io_uring_disabled) is passed
  * over for the next name in the list; with none left, create() throws
