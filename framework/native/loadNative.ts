@@ -4,6 +4,7 @@ import { ProactorError } from '../common/ProactorError';
 import { type NativeBinding } from './NativeBinding';
 
 let binding: NativeBinding | undefined;
+let loadedFrom: string | undefined;
 
 /** The package root: the nearest folder above this file whose package.json is ours. */
 function packageRoot(): string {
@@ -40,6 +41,7 @@ export function loadNative(): NativeBinding {
     }
     try {
       binding = require(file) as NativeBinding;
+      loadedFrom = file;
       return binding;
     } catch (e) {
       tried.push(`${file} (${(e as Error).message})`);
@@ -50,4 +52,10 @@ export function loadNative(): NativeBinding {
     `the ace-proactor addon could not be loaded; tried:\n  ${tried.join('\n  ')}\n` +
       'Build it with `npm rebuild ace-proactor` (or `npx node-gyp rebuild` in the package).',
   );
+}
+
+/** The file the addon was loaded from (for worker threads that load it themselves). */
+export function nativeAddonPath(): string {
+  loadNative();
+  return loadedFrom!;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { MessageBlock } from '../../framework/common/MessageBlock';
 import { Errno } from '../../framework/common/errno';
-import { loadNative } from '../../framework/native/loadNative';
+import { loadNative, nativeAddonPath } from '../../framework/native/loadNative';
 import { Handler } from '../../framework/proactor/Handler';
 import { type NativeProactorImpl } from '../../framework/proactor/NativeProactorImpl';
 import { Proactor } from '../../framework/proactor/Proactor';
@@ -16,6 +16,7 @@ import { dispatchUntil } from '../support/drive';
 import { expectNoFdLeaks } from '../support/leaks';
 import { socketPair, streams } from '../support/streams';
 import { tcpPair } from '../support/tcpPair';
+import { onlyOnLinux } from '../support/platform';
 
 const sock = loadNative().socket;
 
@@ -751,7 +752,7 @@ describe.each(backends)('the %s proactor core', (backend) => {
         for (let i = 8; i < 20; i++) { const buf = Buffer.alloc(8); keep.push(buf); p.read(i, 1, a, buf, 0, 8, -1); }
         parentPort.postMessage({ a, b });
         setInterval(() => {}, 1000);`;
-      const addon = join(__dirname, '..', '..', 'build', 'Release', 'ace_proactor.node');
+      const addon = nativeAddonPath();
       const w = new Worker(script, { eval: true, workerData: { addon, backend } });
       const fds = await new Promise<{ a: number; b: number }>((resolve, reject) => {
         w.once('message', resolve);
@@ -769,7 +770,7 @@ describe.each(backends)('the %s proactor core', (backend) => {
   });
 });
 
-describe('when io_uring is refused, as by a container seccomp profile', () => {
+(onlyOnLinux ? describe.skip : describe)(`when io_uring is refused, as by a container seccomp profile${onlyOnLinux ? ` (skipped: ${onlyOnLinux})` : ''}`, () => {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const { mkdtempSync, rmSync } = require('node:fs') as typeof import('node:fs');
   const { tmpdir } = require('node:os') as typeof import('node:os');

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { injectable } from 'inversify';
 import { MessageBlock } from '../../framework/common/MessageBlock';
 import { ProactorError } from '../../framework/common/ProactorError';
-import { loadNative } from '../../framework/native/loadNative';
+import { loadNative, nativeAddonPath } from '../../framework/native/loadNative';
 import { AsynchReadStream } from '../../framework/proactor/AsynchReadStream';
 import { Handler } from '../../framework/proactor/Handler';
 import { Proactor } from '../../framework/proactor/Proactor';
@@ -212,7 +212,7 @@ describe('the addon in worker threads', () => {
       p.destroy();
       n.socket.close(a); n.socket.close(b);
       parentPort.postMessage({ ready, count, slot: cq[0], res: cq[2], text: buf.subarray(0, 6).toString() });`;
-    const addon = join(root, 'build', 'Release', 'ace_proactor.node');
+    const addon = nativeAddonPath();
     const results = await Promise.all(
       [0, 1].map(
         () =>
