@@ -304,6 +304,14 @@ int IocpBackend::BeginFileIo(Op* op, bool write) {
   const Operation& o = op->op;
   HANDLE h = OsHandle(o.fd);
   if (h == INVALID_HANDLE_VALUE || h == nullptr) return -EBADF;
+  // The second handle below is checked against the file, not against the
+  // access this fd was opened with: a read on a write-only fd (or the
+  // reverse) fails here, as it does on POSIX.
+  PUBLIC_OBJECT_BASIC_INFORMATION info{};
+  if (NtQueryObject(h, ObjectBasicInformation, &info, sizeof info, nullptr) >= 0 &&
+      !(info.GrantedAccess & (write ? FILE_WRITE_DATA | FILE_APPEND_DATA : FILE_READ_DATA))) {
+    return -EBADF;
+  }
   op->kind = Kind::kFileIo;
   void* data = o.addr;
   DWORD len = o.len;
@@ -671,6 +679,10 @@ int IocpBackend::Reap(Completion* out, int max) {
     }
     if (Finish(e, &out[n])) ++n;
   }
+  // Taken all: the waiter may wake the JS thread again (call-through
+  // takes completions without a wake, so no ClearNotify comes).
+  std::lock_guard<std::mutex> lock(mu_);
+  if (ready_.empty()) signalled_ = false;
   return n;
 }
 

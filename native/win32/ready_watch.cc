@@ -63,6 +63,7 @@ void ReadyWatch::Start(Napi::Env env, int fd, bool referenced) {
       Tsfn* state = State(self->platform_);
       if (state->closed) return;
       if (!state->polling) {
+        std::lock_guard<std::mutex> lock(state->mu);
         state->pending = true;
         return;
       }
@@ -87,10 +88,13 @@ void ReadyWatch::Start(Napi::Env env, int fd, bool referenced) {
   }
   t->polling = true;
   polling_ = true;
-  if (t->pending) {
+  bool pending;
+  {
+    std::lock_guard<std::mutex> lock(t->mu);
+    pending = t->pending;
     t->pending = false;
-    Wake(this);
   }
+  if (pending) Wake(this);
 }
 
 void ReadyWatch::Stop() {
@@ -118,7 +122,12 @@ void ReadyWatch::Close() {
 void ReadyWatch::Wake(void* self) {
   Tsfn* t = State(static_cast<ReadyWatch*>(self)->platform_);
   std::lock_guard<std::mutex> lock(t->mu);
-  if (t->closed || t->fn == nullptr) return;
+  if (t->closed) return;
+  if (t->fn == nullptr) {
+    // A waiter started just before Start() made the function: kept.
+    t->pending = true;
+    return;
+  }
   napi_call_threadsafe_function(t->fn, nullptr, napi_tsfn_nonblocking);
 }
 

@@ -15,6 +15,7 @@ import { type AsynchReadStreamResult } from '../../framework/proactor/results/As
 import { backends } from '../support/backends';
 import { dispatchUntil } from '../support/drive';
 import { expectNoFdLeaks } from '../support/leaks';
+import { noChildNode, skipNote } from '../support/platform';
 
 const sock = loadNative().socket;
 const root = join(__dirname, '..', '..');
@@ -261,7 +262,7 @@ describe('the factory', () => {
     expect(() => ProactorFactory.create({ backend: 'nope' })).toThrow(/nope: no such backend/);
   });
 
-  it('should tell NODE_DEBUG=proactor which backend it chose and why', () => {
+  (noChildNode ? it.skip : it)(`should tell NODE_DEBUG=proactor which backend it chose and why${skipNote(noChildNode)}`, () => {
     const child = spawnSync(process.execPath, ['-e', "require('./dist/framework').Proactor.instance().close()"], {
       cwd: root,
       env: { ...process.env, NODE_DEBUG: 'proactor', PROACTOR_BACKEND: '' },

@@ -45,6 +45,8 @@ for src in "${SOURCES[@]}"; do
   fi
 done
 for pid in "${PIDS[@]}"; do wait "$pid"; done
-"$CXX" -shared -static -o "$OUT/ace_proactor.node" "${OBJECTS[@]}" \
+# Linked beside, then renamed over: a running node.exe may have the old one mapped.
+"$CXX" -shared -static -o "$OUT/ace_proactor.node.tmp" "${OBJECTS[@]}" \
   "$ACE_WIN32_CACHE/libnode.a" -lws2_32 -lmswsock -lntdll
+mv -f "$OUT/ace_proactor.node.tmp" "$OUT/ace_proactor.node"
 echo "built $OUT/ace_proactor.node"
