@@ -20,6 +20,8 @@ namespace {
 constexpr ULONG_PTR kKeyIo = 0;
 constexpr ULONG_PTR kKeyPosted = 1;
 constexpr ULONG_PTR kKeyStop = 2;
+// the earliest deadline changed: a waiter blocked in the port waits anew
+constexpr ULONG_PTR kKeyTimers = 3;
 
 // Room AcceptEx needs for each address: the largest sockaddr plus 16.
 constexpr DWORD kAcceptAddrLen = sizeof(sockaddr_storage) + 16;
@@ -84,10 +86,8 @@ struct IocpBackend::Op {
   std::vector<WSABUF> bufs;
   // a file readv/writev of several blocks goes through one buffer
   std::vector<char> bounce;
-  // a timer: its timer-queue timer, and who completed it first
-  HANDLE timer = nullptr;
-  HANDLE port = nullptr;
-  std::atomic<int> timer_state{0};  // 0 armed, 1 fired, 2 cancelled
+  // a timer's deadline (ns) while it is in timers_
+  int64_t deadline = 0;
 };
 
 std::unique_ptr<IocpBackend> IocpBackend::Create(const BackendOptions&, int* err,
@@ -104,12 +104,6 @@ std::unique_ptr<IocpBackend> IocpBackend::Create(const BackendOptions&, int* err
   if (b->port_ == nullptr) {
     *err = win32::NegErrno(GetLastError());
     *what = "CreateIoCompletionPort";
-    return nullptr;
-  }
-  b->timer_queue_ = CreateTimerQueue();
-  if (b->timer_queue_ == nullptr) {
-    *err = win32::NegErrno(GetLastError());
-    *what = "CreateTimerQueue";
     return nullptr;
   }
   return b;
@@ -138,7 +132,6 @@ IocpBackend::~IocpBackend() {
     if (ops_.empty() || port_ == nullptr) break;
     Dequeue(1000);
   }
-  if (timer_queue_) DeleteTimerQueueEx(timer_queue_, INVALID_HANDLE_VALUE);
   if (port_) CloseHandle(port_);
   for (Op* op : free_ops_) delete op;
   WSACleanup();
@@ -181,9 +174,7 @@ IocpBackend::Op* IocpBackend::NewOp(const Operation& o) {
   op->flags = 0;
   op->bufs.clear();
   op->bounce.clear();
-  op->timer = nullptr;
-  op->port = port_;
-  op->timer_state = 0;
+  op->deadline = 0;
   return op;
 }
 
@@ -436,32 +427,42 @@ int IocpBackend::BeginConnect(Op* op) {
   return e == ERROR_IO_PENDING ? 0 : win32::NegErrno(e);
 }
 
-namespace {
-
-void CALLBACK TimerFired(void* param, BOOLEAN) {
-  auto* op = static_cast<IocpBackend::Op*>(param);
-  int armed = 0;
-  // A cancel that came first has posted the completion itself.
-  if (!op->timer_state.compare_exchange_strong(armed, 1)) return;
-  op->res = -ETIME;
-  PostQueuedCompletionStatus(op->port, 0, kKeyPosted, &op->ov);
-}
-
-}  // namespace
-
 int IocpBackend::BeginTimer(Op* op) {
   const auto* ts = static_cast<const int64_t*>(op->op.addr);
-  int64_t ns = ts[0] * 1000000000 + ts[1];
-  if (op->op.op_flags & kOpAbsolute) ns -= NowNs();
-  const int64_t ms = ns <= 0 ? 0 : (ns + 999999) / 1000000;
+  int64_t deadline = ts[0] * 1000000000 + ts[1];
+  if (!(op->op.op_flags & kOpAbsolute)) deadline += NowNs();
   op->kind = Kind::kTimer;
-  if (!CreateTimerQueueTimer(&op->timer, timer_queue_, TimerFired, op,
-                             static_cast<DWORD>(std::min<int64_t>(ms, 0xfffffffe)), 0,
-                             WT_EXECUTEINTIMERTHREAD | WT_EXECUTEONLYONCE)) {
-    op->timer = nullptr;
-    return win32::NegErrno(GetLastError());
+  op->deadline = deadline;
+  bool earliest;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    earliest = timers_.empty() || deadline < timers_.begin()->first;
+    timers_.emplace(deadline, op);
   }
+  // A waiter blocked in the port is waiting for a later deadline.
+  if (earliest && waiting_) PostQueuedCompletionStatus(port_, 0, kKeyTimers, nullptr);
   return 0;
+}
+
+void IocpBackend::FireDueLocked() {
+  if (timers_.empty()) return;
+  const int64_t now = NowNs();
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    Op* op = timers_.begin()->second;
+    timers_.erase(timers_.begin());
+    op->res = -ETIME;
+    OVERLAPPED_ENTRY e{};
+    e.lpCompletionKey = kKeyPosted;
+    e.lpOverlapped = &op->ov;
+    ready_.push_back(e);
+  }
+}
+
+DWORD IocpBackend::TimeoutLocked(DWORD ms) const {
+  if (timers_.empty()) return ms;
+  const int64_t ns = timers_.begin()->first - NowNs();
+  const int64_t due = ns <= 0 ? 0 : (ns + 999999) / 1000000;
+  return ms == INFINITE || due < static_cast<int64_t>(ms) ? static_cast<DWORD>(std::min<int64_t>(due, 0x7ffffffe)) : ms;
 }
 
 void IocpBackend::BeginClose(Op* op) {
@@ -485,8 +486,20 @@ void IocpBackend::Cancel(uint64_t target) {
   Op* op = it->second;
   switch (op->kind) {
     case Kind::kTimer: {
-      int armed = 0;
-      if (op->timer_state.compare_exchange_strong(armed, 2)) Post(op, -ECANCELED);
+      // Still armed: it leaves the set and completes cancelled; already
+      // queued as due, it completes as expired.
+      bool armed = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto range = timers_.equal_range(op->deadline);
+        for (auto t = range.first; t != range.second; ++t) {
+          if (t->second != op) continue;
+          timers_.erase(t);
+          armed = true;
+          break;
+        }
+      }
+      if (armed) Post(op, -ECANCELED);
       return;
     }
     case Kind::kSocketIo: case Kind::kAccept: case Kind::kConnect:
@@ -570,11 +583,6 @@ bool IocpBackend::Finish(const OVERLAPPED_ENTRY& e, Completion* out) {
         res = 0;
       }
       break;
-    case Kind::kTimer:
-      // Waits for a callback still running (it lost to a cancel).
-      if (op->timer) DeleteTimerQueueTimer(timer_queue_, op->timer, INVALID_HANDLE_VALUE);
-      op->timer = nullptr;
-      break;
     default:
       break;
   }
@@ -603,32 +611,45 @@ bool IocpBackend::Finish(const OVERLAPPED_ENTRY& e, Completion* out) {
 void IocpBackend::Dequeue(DWORD ms) {
   OVERLAPPED_ENTRY batch[kBatch];
   ULONG got = 0;
-  if (!GetQueuedCompletionStatusEx(port_, batch, kBatch, &got, ms, FALSE)) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ms = TimeoutLocked(ms);
+  }
+  if (!GetQueuedCompletionStatusEx(port_, batch, kBatch, &got, ms, FALSE)) got = 0;
   std::lock_guard<std::mutex> lock(mu_);
   for (ULONG i = 0; i < got; ++i) {
-    if (batch[i].lpCompletionKey != kKeyStop) ready_.push_back(batch[i]);
+    const ULONG_PTR key = batch[i].lpCompletionKey;
+    if (key != kKeyStop && key != kKeyTimers) ready_.push_back(batch[i]);
   }
+  FireDueLocked();
 }
 
 void IocpBackend::Waiter() {
   OVERLAPPED_ENTRY batch[kBatch];
   for (;;) {
     ULONG got = 0;
-    if (!GetQueuedCompletionStatusEx(port_, batch, kBatch, &got, INFINITE, FALSE)) {
-      if (GetLastError() == WAIT_TIMEOUT) continue;
-      return;  // the port is gone
+    DWORD ms;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ms = TimeoutLocked(INFINITE);
+    }
+    if (!GetQueuedCompletionStatusEx(port_, batch, kBatch, &got, ms, FALSE)) {
+      if (GetLastError() != WAIT_TIMEOUT) return;  // the port is gone
+      got = 0;
     }
     bool stop = false;
     bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (ULONG i = 0; i < got; ++i) {
-        if (batch[i].lpCompletionKey == kKeyStop) {
+        const ULONG_PTR key = batch[i].lpCompletionKey;
+        if (key == kKeyStop) {
           stop = true;
-        } else {
+        } else if (key != kKeyTimers) {
           ready_.push_back(batch[i]);
         }
       }
+      FireDueLocked();
       // One wake per batch: the JS thread takes all that is ready.
       if (!ready_.empty() && !signalled_) {
         signalled_ = true;
@@ -667,7 +688,12 @@ void IocpBackend::ClearNotify() {
 void IocpBackend::ForgetFd(int fd) { associated_.erase(win32::FromInt32(fd)); }
 
 int IocpBackend::Reap(Completion* out, int max) {
-  if (!waiting_) Dequeue(0);
+  if (!waiting_) {
+    Dequeue(0);
+  } else {
+    std::lock_guard<std::mutex> lock(mu_);
+    FireDueLocked();
+  }
   int n = 0;
   while (n < max) {
     OVERLAPPED_ENTRY e;
@@ -691,11 +717,13 @@ int IocpBackend::Wait(int timeout_ms) {
   if (waiting_) {
     std::unique_lock<std::mutex> lock(mu_);
     auto ready = [this] { return !ready_.empty(); };
+    FireDueLocked();
     if (timeout_ms < 0) {
       cv_.wait(lock, ready);
     } else {
       cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), ready);
     }
+    FireDueLocked();
     return ready_.empty() ? 0 : 1;
   }
   {

@@ -1,8 +1,9 @@
 // The Asynchronous Operation Processor on Windows: an I/O completion port.
 // Sockets run overlapped WSARecv/WSASend, AcceptEx and ConnectEx; files
 // run overlapped ReadFile/WriteFile at offsets on a handle reopened for
-// overlapped I/O; timers are timer-queue timers that post to the port;
-// wakeups are PostQueuedCompletionStatus. Every operation finishes as one
+// overlapped I/O; timers are a deadline-ordered set whose due entries are
+// queued whenever the port is waited on (its wait times out at the
+// earliest deadline); wakeups are PostQueuedCompletionStatus. Every operation finishes as one
 // packet dequeued from the port (an error found at initiation is posted
 // too), so each completes exactly once and its OVERLAPPED, and the memory
 // it points at, stay alive until then.
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,7 +32,7 @@ namespace ace::iocp {
 
 class IocpBackend final : public Backend {
  public:
-  // Creates the port and the timer queue; on failure returns null with
+  // Creates the port; on failure returns null with
   // *err and *what ("CreateIoCompletionPort").
   static std::unique_ptr<IocpBackend> Create(const BackendOptions& options,
                                              int* err, std::string* what);
@@ -77,8 +79,13 @@ class IocpBackend final : public Backend {
   // Turns one dequeued packet into a completion; false if it is not to be
   // reported (internal, or the backend's own).
   bool Finish(const OVERLAPPED_ENTRY& e, Completion* out);
-  // Takes what the port has ready (or waits up to ms) into ready_.
+  // Takes what the port has ready (or waits up to ms, or until the next
+  // timer is due) into ready_, then the due timers.
   void Dequeue(DWORD ms);
+  // Queues the timers whose deadline has passed, in deadline order (mu_ held).
+  void FireDueLocked();
+  // Milliseconds until the earliest deadline, capped at ms (mu_ held).
+  DWORD TimeoutLocked(DWORD ms) const;
   // The waiter thread's loop.
   void Waiter();
   Op* NewOp(const Operation& o);
@@ -86,8 +93,6 @@ class IocpBackend final : public Backend {
 
   // the completion port
   HANDLE port_ = nullptr;
-  // timers: each posts its completion to the port when due
-  HANDLE timer_queue_ = nullptr;
   // the extension functions, looked up once
   LPFN_ACCEPTEX accept_ex_ = nullptr;
   LPFN_CONNECTEX connect_ex_ = nullptr;
@@ -104,7 +109,9 @@ class IocpBackend final : public Backend {
   // reused Op storage
   std::vector<Op*> free_ops_;
 
-  // guards ready_, signalled_ and waiting_ (the waiter thread's side)
+  // armed timers: deadline (ns, process.hrtime's clock) -> operation
+  std::multimap<int64_t, Op*> timers_;
+  // guards ready_, signalled_, timers_ (the waiter thread's side)
   mutable std::mutex mu_;
   std::condition_variable cv_;
   // packets dequeued and not yet reaped, in the port's order
