@@ -13,7 +13,7 @@ import { type AsynchReadStreamResult } from '../../framework/proactor/results/As
 import { type AsynchWriteStreamResult } from '../../framework/proactor/results/AsynchWriteStreamResult';
 import { backends } from '../support/backends';
 import { dispatchUntil } from '../support/drive';
-import { expectNoFdLeaks } from '../support/leaks';
+import { expectNoFdLeaks, handleCountUnavailable } from '../support/leaks';
 import { socketPair, streams } from '../support/streams';
 import { tcpPair } from '../support/tcpPair';
 import { looseTimers, onlyOnLinux, skipNote } from '../support/platform';
@@ -136,7 +136,7 @@ describe.each(backends)('the %s proactor core', (backend) => {
   });
 
   describe('when an unclosed proactor is dropped', () => {
-    it('should be collected, its ring released, unless it has operations in flight', async () => {
+    (handleCountUnavailable ? it.skip : it)(`should be collected, its ring released, unless it has operations in flight${skipNote(handleCountUnavailable)}`, async () => {
       const gc = (global as { gc?: () => void }).gc;
       if (!gc) throw new Error('run jest with node --expose-gc');
       const settle = async () => {
