@@ -15,7 +15,7 @@ import { type AsynchConnectResult } from '../../framework/proactor/results/Async
 import { loadNative } from '../../framework/native/loadNative';
 import { backends } from '../support/backends';
 import { dispatchUntil } from '../support/drive';
-import { expectNoFdLeaks, openFds } from '../support/leaks';
+import { expectNoFdLeaks, handleCountUnavailable, openFds } from '../support/leaks';
 
 const sock = loadNative().socket;
 
@@ -364,7 +364,7 @@ describe.each(backends)('a connector service handler whose hook throws, on %s', 
     expect(eof).toBe(true);
   });
 
-  it('should close its listening socket when closed after its proactor', async () => {
+  (handleCountUnavailable ? it.skip : it)(`should close its listening socket when closed after its proactor${handleCountUnavailable ? ` (skipped: ${handleCountUnavailable})` : ''}`, async () => {
     const before = openFds();
     const proactor = new Proactor({ backend: backends[0] });
     const acceptor = new AsynchAcceptor<Probe>();

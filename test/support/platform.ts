@@ -21,15 +21,6 @@ export function skipNote(why: string | undefined): string {
   return why === undefined ? '' : ` (skipped: ${why})`;
 }
 
-/**
- * Why a case that times the kernel's timers to a few milliseconds cannot
- * hold here, or undefined where it can: under Wine, timer-queue callbacks
- * run tens of milliseconds late when the machine is busy, and a late
- * interval tick skips the deadlines already past (as ACE's timer queue
- * does), so a rate over one second falls short.
- */
-export const looseTimers: string | undefined =
-  process.platform === 'win32' && process.env.WINELOADER !== undefined ? "Wine's timer-queue callbacks run late on a busy machine" : undefined;
 
 /**
  * Why a ProactorPool (threads sharing one port through SO_REUSEPORT)

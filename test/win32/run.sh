@@ -41,7 +41,7 @@ if [ "$#" -eq 0 ]; then
   server=$!
   port=""
   for _ in $(seq 1 300); do
-    port=$(sed -nE 's/.*listening on [0-9.]+:([0-9]+) .*/\1/p' "$work/server.out" 2>/dev/null | head -1)
+    port=$(sed -nE 's/.*listening on [0-9.]+:([0-9]+) .*/\1/p' "$work/server.out" 2>/dev/null | head -1 || true)
     [ -n "$port" ] && break
     kill -0 "$server" 2>/dev/null || break
     sleep 0.2
