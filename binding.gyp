@@ -6,7 +6,7 @@
         "native/addon.cc",
         "native/glue/proactor_binding.cc",
         "native/glue/socket_binding.cc",
-        "native/glue/ready_watch.cc"
+        "native/glue/reactor_binding.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -19,16 +19,30 @@
         ["OS=='linux'", {
           "sources": [
             "native/linux/backends.cc",
+            "native/glue/ready_watch.cc",
             "native/uring/uring_backend.cc",
             "native/uring/uring_transfer.cc",
             "native/epoll/epoll_backend.cc",
             "native/aio/aio_backend.cc",
             "native/posix/socket_ops.cc",
-            "native/glue/reactor_binding.cc",
             "native/reactor/reactor_backends.cc",
             "native/reactor/epoll_reactor.cc",
             "native/reactor/poll_reactor.cc"
           ]
+        }],
+        ["OS=='win'", {
+          "sources": [
+            "native/win32/backends.cc",
+            "native/win32/ready_watch.cc",
+            "native/win32/socket_ops.cc",
+            "native/win32/win_errors.cc",
+            "native/win32/reactor_backends.cc",
+            "native/win32/wsapoll_reactor.cc",
+            "native/iocp/iocp_backend.cc"
+          ],
+          "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0602"],
+          "libraries": ["-lws2_32", "-lmswsock", "-lntdll"],
+          "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"] } }
         }],
         ["'<!(echo $ACE_PROACTOR_SANITIZE)'=='address'", {
           "cflags_cc": ["-fsanitize=address", "-fno-omit-frame-pointer", "-g"],

@@ -35,6 +35,7 @@ export { ServiceHandler } from './proactor/ServiceHandler';
 export { UringProactorImpl } from './proactor/UringProactorImpl';
 export { EpollProactorImpl } from './proactor/EpollProactorImpl';
 export { AioProactorImpl } from './proactor/AioProactorImpl';
+export { IocpProactorImpl } from './proactor/IocpProactorImpl';
 export { AsynchAcceptResult } from './proactor/results/AsynchAcceptResult';
 export { AsynchConnectResult } from './proactor/results/AsynchConnectResult';
 export { AsynchReadMultishotResult } from './proactor/results/AsynchReadMultishotResult';
@@ -61,6 +62,7 @@ export {
 } from './proactor/ProactorPool';
 export { Acceptor, type AcceptorOptions } from './reactor/Acceptor';
 export { EpollReactorImpl } from './reactor/EpollReactorImpl';
+export { WsaPollReactorImpl } from './reactor/WsaPollReactorImpl';
 export { EventHandler } from './reactor/EventHandler';
 export { NativeReactorImpl } from './reactor/NativeReactorImpl';
 export { NonBlockingAccept, type AcceptedConnection } from './reactor/NonBlockingAccept';

@@ -4,6 +4,7 @@ import { ProactorError } from '../common/ProactorError';
 import { type NativeBinding } from './NativeBinding';
 
 let binding: NativeBinding | undefined;
+let loadedFrom: string | undefined;
 
 /** The package root: the nearest folder above this file whose package.json is ours. */
 function packageRoot(): string {
@@ -29,8 +30,9 @@ function prebuildPath(root: string): string {
 }
 
 /**
- * Loads the addon once: build/Release, then build/Debug, then the prebuild
- * for this platform (prebuilds/<platform>-<arch>/node.napi[.glibc].node).
+ * Loads the addon once: build/Release, then build/Debug, then
+ * build/<platform>-<arch> (a cross build: test/win32/build.sh), then the
+ * prebuild for this platform (prebuilds/<platform>-<arch>/node.napi[.glibc].node).
  * Fails with one message naming every place tried and what to do.
  */
 export function loadNative(): NativeBinding {
@@ -39,6 +41,7 @@ export function loadNative(): NativeBinding {
   const candidates = [
     join(root, 'build', 'Release', 'ace_proactor.node'),
     join(root, 'build', 'Debug', 'ace_proactor.node'),
+    join(root, 'build', `${process.platform}-${process.arch}`, 'ace_proactor.node'),
     prebuildPath(root),
   ];
   const tried: string[] = [];
@@ -49,6 +52,7 @@ export function loadNative(): NativeBinding {
     }
     try {
       binding = require(file) as NativeBinding;
+      loadedFrom = file;
       return binding;
     } catch (e) {
       tried.push(`${file} (${(e as Error).message})`);
@@ -60,4 +64,10 @@ export function loadNative(): NativeBinding {
       'No prebuilt addon fits this platform: build it with `npm rebuild ace-proactor` (or `npx node-gyp rebuild` in the package), ' +
       'which needs python3, make and a C++17 compiler (Debian/Ubuntu: apt-get install python3 make g++).',
   );
+}
+
+/** The file the addon was loaded from (for worker threads that load it themselves). */
+export function nativeAddonPath(): string {
+  loadNative();
+  return loadedFrom!;
 }

@@ -10,6 +10,7 @@ import { PROACTOR_IMPL, PROACTOR_OPTIONS } from './tokens';
 import { UringProactorImpl } from './UringProactorImpl';
 import { EpollProactorImpl } from './EpollProactorImpl';
 import { AioProactorImpl } from './AioProactorImpl';
+import { IocpProactorImpl } from './IocpProactorImpl';
 
 const container = new Container();
 
@@ -26,11 +27,12 @@ const available = new Set<string>();
 container.bind(PROACTOR_IMPL).to(UringProactorImpl).whenNamed('uring');
 container.bind(PROACTOR_IMPL).to(EpollProactorImpl).whenNamed('epoll');
 container.bind(PROACTOR_IMPL).to(AioProactorImpl).whenNamed('aio');
+container.bind(PROACTOR_IMPL).to(IocpProactorImpl).whenNamed('iocp');
 
 /**
  * Abstract Factory for ProactorImpl: picks the backend, 'uring' then
- * 'epoll' on Linux; 'aio' is built too but taken only when named (the
- * addon's defaultBackends leaves it out). The order is the addon's; PROACTOR_BACKEND or
+ * 'epoll' on Linux, 'iocp' on Windows; 'aio' is built on Linux too but
+ * taken only when named (the addon's defaultBackends leaves it out). The order is the addon's; PROACTOR_BACKEND or
  * options.backend names one, or a comma-separated preference list. A
  * backend the kernel refuses (ENOSYS, EPERM, io_uring_disabled) is passed
  * over for the next name in the list; with none left, create() throws

@@ -14,6 +14,7 @@ export class Deadline {
     readonly onExpire: () => void,
   ) {}
 
+  /** Whether the deadline is set (armed and not yet expired or disarmed). */
   isArmed(): boolean {
     return this.at !== 0;
   }

@@ -3,6 +3,7 @@ import { Container } from 'inversify';
 import { ProactorError } from '../common/ProactorError';
 import { EpollReactorImpl } from './EpollReactorImpl';
 import { PollReactorImpl } from './PollReactorImpl';
+import { WsaPollReactorImpl } from './WsaPollReactorImpl';
 import { debug } from './reactorDebug';
 import { loadNative } from '../native/loadNative';
 import { type ReactorImpl } from './ReactorImpl';
@@ -12,6 +13,7 @@ import { REACTOR_IMPL, REACTOR_OPTIONS } from './tokens';
 const container = new Container();
 container.bind(REACTOR_IMPL).to(EpollReactorImpl).whenNamed('epoll');
 container.bind(REACTOR_IMPL).to(PollReactorImpl).whenNamed('poll');
+container.bind(REACTOR_IMPL).to(WsaPollReactorImpl).whenNamed('wsapoll');
 
 /**
  * Abstract Factory for ReactorImpl: picks the demultiplexer for this

@@ -64,6 +64,13 @@ class Backend {
   virtual void ClearNotify() = 0;
   // Operations waiting in user space for room in the kernel's queue.
   virtual size_t Backlog() const = 0;
+  // Where the kernel's queue cannot be polled (an IOCP port), NotifyFd()
+  // starts a thread of the backend's own that calls wake(arg) once per
+  // batch it makes ready for Reap(); ClearNotify() lets it wake again.
+  virtual void SetWaker(void (*wake)(void* arg), void* arg) {
+    (void)wake;
+    (void)arg;
+  }
 
   // Registered buffers: the kernel maps iov[0..n) once, and kReadFixed /
   // kWriteFixed name them by index instead of mapping per operation. The

@@ -58,6 +58,12 @@ class ReactorBackend {
   virtual void Rearm() = 0;
   // How many fds are watched.
   virtual size_t Size() const = 0;
+  // Where the wait has no fd to poll (WSAPoll), NotifyFd() starts a
+  // watcher thread that calls wake(arg) when events wait to be taken.
+  virtual void SetWaker(void (*wake)(void* arg), void* arg) {
+    (void)wake;
+    (void)arg;
+  }
 };
 
 // Creates the named demultiplexer. On failure returns null, with *err =

@@ -113,6 +113,7 @@ ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
   hooks.before = [this] { backend_->ClearNotify(); };
   watch_ = std::make_unique<ReadyWatch>(env, info[3].As<Napi::Function>(),
                                         "ProactorCompletion", std::move(hooks));
+  backend_->SetWaker(&ReadyWatch::Wake, watch_.get());
   // Nothing in flight yet: a proactor dropped now may be collected.
   watch_->Hold(false);
   napi_add_env_cleanup_hook(env, OnEnvCleanup, this);

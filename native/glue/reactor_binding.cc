@@ -48,6 +48,7 @@ ReactorBinding::ReactorBinding(const Napi::CallbackInfo& info)
   hooks.after = [this] { backend_->Rearm(); };
   watch_ = std::make_unique<ReadyWatch>(env, info[2].As<Napi::Function>(),
                                         "ReactorEvents", std::move(hooks));
+  backend_->SetWaker(&ReadyWatch::Wake, watch_.get());
   napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
 }
 

@@ -1,5 +1,7 @@
 #include "glue/ready_watch.h"
 
+#include <uv.h>
+
 #include "glue/values.h"
 
 namespace ace::glue {
@@ -73,18 +75,22 @@ void ReadyWatch::Close() {
 }
 
 void ReadyWatch::OnPoll(uv_poll_t* handle, int status, int) {
-  auto* self = static_cast<ReadyWatch*>(handle->data);
-  const Hooks& hooks = self->hooks_;
+  static_cast<ReadyWatch*>(handle->data)->Dispatch(status);
+}
+
+void ReadyWatch::Wake(void*) {}
+
+void ReadyWatch::Dispatch(int status) {
+  const Hooks& hooks = hooks_;
   if (hooks.alive && !hooks.alive()) return;
   if (hooks.before) hooks.before();
-  Napi::Env env(self->env_);
+  Napi::Env env(env_);
   {
     Napi::HandleScope scope(env);
     // A weakly held callback may be gone; nothing is left to wake.
-    if (self->on_ready_.Value().IsEmpty()) return;
+    if (on_ready_.Value().IsEmpty()) return;
     try {
-      self->on_ready_.MakeCallback(env.Global(), {Napi::Number::New(env, status)},
-                                   *self->async_context_);
+      on_ready_.MakeCallback(env.Global(), {Napi::Number::New(env, status)}, *async_context_);
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());
     }

@@ -1,15 +1,18 @@
 // libuv watching a notification fd for a binding: when the fd polls
 // readable it calls a JS function in the binding's async context. Shared by
 // the proactor (io_uring eventfd) and reactor (epoll fd, poll eventfd)
-// bindings: the post-reactive dispatch strategy.
+// bindings: the post-reactive dispatch strategy. On win32, where a
+// completion port cannot be polled, the backend's own thread calls Wake()
+// instead (glue/ready_watch.cc is POSIX's, win32/ready_watch.cc Windows').
 #ifndef ACE_PROACTOR_GLUE_READY_WATCH_H_
 #define ACE_PROACTOR_GLUE_READY_WATCH_H_
 
 #include <napi.h>
-#include <uv.h>
 
 #include <functional>
 #include <memory>
+
+struct uv_poll_s;
 
 namespace ace::glue {
 
@@ -40,9 +43,14 @@ class ReadyWatch {
   void Stop();
   // Stops for good and hands the uv handle to libuv to free.
   void Close();
+  // From any thread: there is something to take (a backend without a
+  // pollable fd: its waiter thread). Safe after Close().
+  static void Wake(void* self);
 
  private:
-  static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnPoll(uv_poll_s* handle, int status, int events);
+  // Calls on_ready_ as a wake does (hooks around it).
+  void Dispatch(int status);
 
   // the environment the callback runs in
   napi_env env_;
@@ -52,7 +60,9 @@ class ReadyWatch {
   std::unique_ptr<Napi::AsyncContext> async_context_;
   Hooks hooks_;
   // owned until libuv's close callback frees it
-  uv_poll_t* poll_ = nullptr;
+  uv_poll_s* poll_ = nullptr;
+  // win32: the thread-safe function Wake() calls through
+  void* platform_ = nullptr;
   bool polling_ = false;
   // whether on_ready_ is a strong reference
   bool strong_ = true;

@@ -1,12 +1,13 @@
 import { expectNoFdLeaks } from '../support/leaks';
 import { type Client, CLIENT, type Server, startClient, startServer, until, within } from './support';
 import { runInTerminal, type Terminal } from './terminal';
+import { noChildNode, onlyOnLinux, skipNote } from '../support/platform';
 
 const PROMPT = 'Enter Message : ';
 
 expectNoFdLeaks();
 
-describe('example_proactor client in a terminal', () => {
+(onlyOnLinux ? describe.skip : describe)(`example_proactor client in a terminal${skipNote(onlyOnLinux)}`, () => {
   let server: Server;
   let terminal: Terminal | undefined;
 
@@ -54,7 +55,7 @@ describe('example_proactor client in a terminal', () => {
   });
 });
 
-describe('example_proactor client, when the server closes the connection', () => {
+(noChildNode ? describe.skip : describe)(`example_proactor client, when the server closes the connection${skipNote(noChildNode)}`, () => {
   let server: Server | undefined;
   let client: Client | undefined;
   let terminal: Terminal | undefined;

@@ -1,9 +1,10 @@
 import { runClient, runServer } from './support';
+import { noChildNode, skipNote } from '../support/platform';
 
 // What a refused flag must do at once; a server that took it would still be running.
 const LIMIT_MS = 5000;
 
-describe('example_proactor server flags', () => {
+(noChildNode ? describe.skip : describe)(`example_proactor server flags${skipNote(noChildNode)}`, () => {
   it.each([
     ['--port', '0x50', 'a whole number from 0 to 65535'],
     ['--port', '', 'a whole number from 0 to 65535'],
@@ -25,7 +26,7 @@ describe('example_proactor server flags', () => {
   });
 });
 
-describe('example_proactor client flags', () => {
+(noChildNode ? describe.skip : describe)(`example_proactor client flags${skipNote(noChildNode)}`, () => {
   it.each([
     ['--port', '0', 'a whole number from 1 to 65535'],
     ['--port', '0x50', 'a whole number from 1 to 65535'],

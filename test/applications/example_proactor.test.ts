@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { backends } from '../support/backends';
 import { expectNoFdLeaks } from '../support/leaks';
 import { alive, openSockets, Peer, runClient, runServer, type Server, startServer, until } from './support';
+import { noChildNode, onlyOnLinux, skipNote } from '../support/platform';
 
 const PROMPT = 'Enter Message : ';
 const LOAD = /^load: 200 connections x 50 messages: 10000 of 10000 replies verified in \d+\.\d\d s \(\d+ msgs\/s\)\n$/;
@@ -21,7 +22,7 @@ function refused(port: number): Promise<string> {
 
 const SERVERS = backends.flatMap((backend) => ['post-reactive', 'call-through', 'pool'].map((dispatch) => [backend, dispatch]));
 
-describe.each(SERVERS)('example_proactor (MainServer --backend %s --dispatch %s and MainClient as processes)', (backend, dispatch) => {
+(noChildNode ? describe.skip : describe).each(SERVERS)(`example_proactor (MainServer --backend %s --dispatch %s and MainClient as processes)${skipNote(noChildNode)}`, (backend, dispatch) => {
   let server: Server;
   let baseline = 0;
 
@@ -129,14 +130,14 @@ describe.each(SERVERS)('example_proactor (MainServer --backend %s --dispatch %s 
   });
 });
 
-describe.each([
+(onlyOnLinux ? describe.skip : describe).each([
   ['--dispatch post-reactive', 'epoll', 'SIGINT'],
   ['--dispatch call-through', 'epoll', 'SIGTERM'],
   ['--dispatch pool', 'epoll', 'SIGTERM'],
   ['--dispatch post-reactive', 'poll', 'SIGTERM'],
   ['--dispatch call-through', 'poll', 'SIGINT'],
   ['--dispatch pool --threads 3', 'poll', 'SIGINT'],
-] as const)('example_proactor server, %s --reactor %s, stopped by %s', (dispatchFlags, reactor, signal) => {
+] as const)(`example_proactor server, %s --reactor %s, stopped by %s${skipNote(onlyOnLinux)}`, (dispatchFlags, reactor, signal) => {
   it('should serve, then close every connection, print a summary, exit 0 and leave nothing behind', async () => {
     const server = await startServer([...dispatchFlags.split(' '), '--reactor', reactor]);
     const [, dispatch, , threads = '2'] = dispatchFlags.split(' ');
@@ -165,7 +166,7 @@ describe.each([
   });
 });
 
-describe('example_proactor server, --dispatch pool', () => {
+(noChildNode ? describe.skip : describe)(`example_proactor server, --dispatch pool${skipNote(noChildNode)}`, () => {
   it('should spread the connections over its threads, each accepting and serving its own', async () => {
     const server = await startServer(['--dispatch', 'pool', '--threads', '2', '--verbose']);
     const load = await runClient(['--port', String(server.port), '--connections', '40', '--messages', '10']);

@@ -24,16 +24,30 @@ const DOCS = [join(ROOT, 'package.json'), join(ROOT, 'binding.gyp'), join(ROOT, 
 const SOURCES = [...filesUnder(join(ROOT, 'framework')), ...filesUnder(join(ROOT, 'applications'))];
 
 describe('what the package says it runs on', () => {
-  it('should declare Linux only, with io_uring, the epoll-emulated proactor and POSIX aio as its backends', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { os: string[]; description: string };
-    expect(pkg.os).toEqual(['linux']);
+  it('should declare Linux and Windows, with io_uring, the epoll-emulated proactor, POSIX aio and IOCP as its backends', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { os: string[]; description: string; scripts: Record<string, string> };
+    expect(pkg.os).toEqual(['linux', 'win32']);
     expect(pkg.description).toContain('io_uring');
     expect(pkg.description).toContain('epoll');
+    expect(pkg.description).toMatch(/completion port/i);
     expect(pkg.description).toContain('POSIX aio');
-    expect(pkg.description).not.toMatch(/iocp/i);
+    expect(pkg.scripts['test:win32']).toBe('bash test/win32/run.sh');
   });
 
-  it('should name no backend or platform that does not exist: no IOCP proactor, no Windows', () => {
-    expect(mentions(/\b(iocp|win32|windows)\b|OS=='win'/i, [...DOCS, ...SOURCES])).toEqual([]);
+  it('should build on Windows from the files binding.gyp names for it, with iocp as the one backend there', () => {
+    const gyp = JSON.parse(readFileSync(join(ROOT, 'binding.gyp'), 'utf8')) as { targets: { conditions: [string, { sources: string[] }][] }[] };
+    const win = gyp.targets[0].conditions.find(([condition]) => condition === "OS=='win'");
+    expect(win).toBeDefined();
+    expect(win![1].sources).toEqual(expect.arrayContaining(['native/iocp/iocp_backend.cc', 'native/win32/backends.cc']));
+    for (const source of win![1].sources) expect(statSync(join(ROOT, source)).isFile()).toBe(true);
+    expect(readFileSync(join(ROOT, 'native', 'win32', 'backends.cc'), 'utf8')).toMatch(/BackendNames\(\) \{ return "iocp"; \}/);
+  });
+
+  it('should say what was verified under Wine, what only Windows can confirm, and how to run it', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain('npm run test:win32');
+    const win32 = readFileSync(join(ROOT, 'docs', 'win32.md'), 'utf8');
+    expect(win32).toMatch(/## Tested under Wine/);
+    expect(win32).toMatch(/only a real Windows machine can confirm/);
   });
 });

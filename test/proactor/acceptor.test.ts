@@ -15,7 +15,7 @@ import { type AsynchConnectResult } from '../../framework/proactor/results/Async
 import { loadNative } from '../../framework/native/loadNative';
 import { backends } from '../support/backends';
 import { dispatchUntil } from '../support/drive';
-import { expectNoFdLeaks, openFds } from '../support/leaks';
+import { expectNoFdLeaks, handleCountUnavailable, openFds } from '../support/leaks';
 
 const sock = loadNative().socket;
 
@@ -193,15 +193,23 @@ async function settle(proactor: Proactor, promises: Promise<unknown>[], what: st
   await dispatchUntil(proactor, () => done, what);
 }
 
+/**
+ * accept(2) hands over a connection its peer reset while it waited in the
+ * backlog; AcceptEx does not hand over every such connection (under Wine
+ * most are dropped before the accept completes), so the count the case
+ * waits for never comes on iocp.
+ */
+const resetsVanish = (backend: string) => (backend === 'iocp' ? ' (skipped on iocp: AcceptEx does not hand over every connection reset in the backlog)' : '');
+
 describe.each(backends)('connections reset before their accept is dispatched, on %s', (backend) => {
   const RESETS = 50;
 
-  it.each([
+  (resetsVanish(backend) ? it.skip : it).each([
     ['multishot', 'passAddresses', true],
     ['multishot', 'validateNewConnection', true],
     ['two-phase', 'passAddresses', false],
     ['two-phase', 'validateNewConnection', false],
-  ] as const)('should hand each to a handler or close it (%s accept, %s)', async (_kind, hook, multishot) => {
+  ] as const)(`should hand each to a handler or close it (%s accept, %s)${resetsVanish(backend)}`, async (_kind, hook, multishot) => {
     const before = openFds();
     const proactor = new Proactor({ backend });
     const errors: string[] = [];
@@ -356,7 +364,7 @@ describe.each(backends)('a connector service handler whose hook throws, on %s', 
     expect(eof).toBe(true);
   });
 
-  it('should close its listening socket when closed after its proactor', async () => {
+  (handleCountUnavailable ? it.skip : it)(`should close its listening socket when closed after its proactor${handleCountUnavailable ? ` (skipped: ${handleCountUnavailable})` : ''}`, async () => {
     const before = openFds();
     const proactor = new Proactor({ backend: backends[0] });
     const acceptor = new AsynchAcceptor<Probe>();

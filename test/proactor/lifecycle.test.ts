@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { injectable } from 'inversify';
 import { MessageBlock } from '../../framework/common/MessageBlock';
 import { ProactorError } from '../../framework/common/ProactorError';
-import { loadNative } from '../../framework/native/loadNative';
+import { loadNative, nativeAddonPath } from '../../framework/native/loadNative';
 import { AsynchReadStream } from '../../framework/proactor/AsynchReadStream';
 import { Handler } from '../../framework/proactor/Handler';
 import { Proactor } from '../../framework/proactor/Proactor';
@@ -15,6 +15,7 @@ import { type AsynchReadStreamResult } from '../../framework/proactor/results/As
 import { backends } from '../support/backends';
 import { dispatchUntil } from '../support/drive';
 import { expectNoFdLeaks } from '../support/leaks';
+import { noChildNode, skipNote } from '../support/platform';
 
 const sock = loadNative().socket;
 const root = join(__dirname, '..', '..');
@@ -212,7 +213,7 @@ describe('the addon in worker threads', () => {
       p.destroy();
       n.socket.close(a); n.socket.close(b);
       parentPort.postMessage({ ready, count, slot: cq[0], res: cq[2], text: buf.subarray(0, 6).toString() });`;
-    const addon = join(root, 'build', 'Release', 'ace_proactor.node');
+    const addon = nativeAddonPath();
     const results = await Promise.all(
       [0, 1].map(
         () =>
@@ -261,7 +262,7 @@ describe('the factory', () => {
     expect(() => ProactorFactory.create({ backend: 'nope' })).toThrow(/nope: no such backend/);
   });
 
-  it('should tell NODE_DEBUG=proactor which backend it chose and why', () => {
+  (noChildNode ? it.skip : it)(`should tell NODE_DEBUG=proactor which backend it chose and why${skipNote(noChildNode)}`, () => {
     const child = spawnSync(process.execPath, ['-e', "require('./dist/framework').Proactor.instance().close()"], {
       cwd: root,
       env: { ...process.env, NODE_DEBUG: 'proactor', PROACTOR_BACKEND: '' },

@@ -9,6 +9,7 @@ import { dispatchUntil } from '../support/drive';
 import { EchoClient, type EchoTally } from '../support/EchoClient';
 import { type EchoThreadCounts, type EchoThreadOptions } from '../support/echoPoolThread';
 import { expectNoFdLeaks } from '../support/leaks';
+import { noReusePort, skipNote } from '../support/platform';
 
 // Worker threads run compiled JavaScript: the pool and its services come from dist/.
 const dist = join(__dirname, '..', '..', 'dist');
@@ -57,7 +58,7 @@ function echoThreadPool(backend: string, threads: number, options: Partial<EchoT
   });
 }
 
-describe.each(backends)('a thread pool of %s proactors', (backend) => {
+(noReusePort ? describe.skip : describe).each(backends)(`a thread pool of %s proactors${skipNote(noReusePort)}`, (backend) => {
   describe('given a ServiceHandler class', () => {
     it('should spread connections over its threads and echo every message', async () => {
       const CONNECTIONS = 40;

@@ -102,7 +102,7 @@ describe.each(reactorBackends)('Reactor on %s', (backend) => {
       }
     });
 
-    (pythonAvailable ? it : it.skip)('should call handleException for EXCEPT_MASK when urgent (out-of-band) data arrives', async () => {
+    (pythonAvailable ? it : it.skip)(`should call handleException for EXCEPT_MASK when urgent (out-of-band) data arrives${pythonAvailable ? '' : ' (skipped: no python3 here to send out-of-band data)'}`, async () => {
       const listener = new SockAcceptor();
       listener.open(new InetAddr(0, '127.0.0.1'));
       const port = listener.getLocalAddr().port;
