@@ -5,6 +5,7 @@
 namespace ace {
 
 const char* BackendNames() { return "iocp"; }
+const char* DefaultBackendNames() { return "iocp"; }
 
 std::unique_ptr<Backend> CreateBackend(const std::string& name,
                                        const BackendOptions& options, int* err,

@@ -9,6 +9,7 @@
 #include <mswsock.h>
 
 #include <cerrno>
+#include <cstddef>
 
 #include "win32/win_errors.h"
 
@@ -176,6 +177,36 @@ int SendNow(int fd, const void* buf, size_t len) {
 
 int RecvNow(int fd, void* buf, size_t len) {
   return Result(recv(S(fd), static_cast<char*>(buf), static_cast<int>(len), 0));
+}
+
+// Winsock has no dup() for sockets (WSADuplicateSocket makes a handle for
+// another process).
+int Dup(int fd) {
+  (void)fd;
+  return -EOPNOTSUPP;
+}
+
+// A datagram's message block in Winsock's own header, WSAMSG. The
+// caller's iovecs follow it in POSIX layout; the iocp backend has no
+// datagram verbs yet, and would convert them to WSABUFs when it does.
+const MessageLayout& GetMessageLayout() {
+  static const MessageLayout m{
+      static_cast<uint32_t>((sizeof(WSAMSG) + 7) & ~size_t{7}),
+      static_cast<uint32_t>(sizeof(sockaddr_storage)),
+      static_cast<uint32_t>(((sizeof(WSAMSG) + 7) & ~size_t{7}) + sizeof(sockaddr_storage)),
+      static_cast<uint32_t>(offsetof(WSAMSG, namelen)),
+      static_cast<uint32_t>(offsetof(WSAMSG, dwFlags)),
+      MSG_TRUNC};
+  return m;
+}
+
+void InitMessage(uint8_t* block, uint32_t namelen, uint32_t iovcnt) {
+  const MessageLayout& m = GetMessageLayout();
+  auto* h = reinterpret_cast<WSAMSG*>(block);
+  *h = WSAMSG{};
+  h->name = namelen > 0 ? reinterpret_cast<LPSOCKADDR>(block + m.name_offset) : nullptr;
+  h->namelen = static_cast<INT>(namelen);
+  h->dwBufferCount = iovcnt;
 }
 
 }  // namespace ace::sock

@@ -28,3 +28,11 @@ export function skipNote(why: string | undefined): string {
  */
 export const noReusePort: string | undefined =
   process.platform === 'win32' ? 'win32 has no SO_REUSEPORT for the threads to share a port' : undefined;
+
+/**
+ * Why a case that needs a second descriptor for the same socket (dup)
+ * cannot run here, or undefined where it can: Winsock has no dup() for
+ * sockets.
+ */
+export const noSocketDup: string | undefined =
+  process.platform === 'win32' ? 'win32: Winsock has no dup() for sockets' : undefined;
