@@ -19,7 +19,7 @@ import { fullLoads, quickLoads } from './lib/loads';
 import { describeMachine } from './lib/machine';
 import { canPin, killAll, sleep, stop } from './lib/processes';
 import { NOISE_LIMIT_PCT, waitForQuiet } from './lib/quiet';
-import { markdownReport, textReport } from './lib/report';
+import { markdownReport, textReport, writeCharts } from './lib/report';
 import { type BenchResults, type Cell, summarize } from './lib/results';
 import { type Paths, type RunningServer, type ServerSpec, serverSpecs, startServer, variantSpec } from './lib/servers';
 import { canStrace, countSyscalls } from './lib/syscalls';
@@ -163,7 +163,7 @@ function report(results: BenchResults, quick: boolean): void {
   process.stdout.write(`\n${textReport(results)}\n`);
   const docs = flags.docs ?? (quick || flags['no-docs'] ? undefined : path.join(root, 'docs/benchmarks.md'));
   if (docs && !flags['no-docs']) {
-    writeGeneratedSection(docs, markdownReport(results));
+    writeGeneratedSection(docs, markdownReport(results, writeCharts(results, docs)));
     log(`wrote ${path.relative(process.cwd(), docs) || docs}`);
   }
 }

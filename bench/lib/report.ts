@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { type Load } from './loadgen';
 import { type BenchResults, type Cell, cellOf } from './results';
 import { type ServerSpec } from './servers';
@@ -133,11 +135,25 @@ function charts(r: BenchResults): string[] {
     reference: { value: 1, label: 'Node net' },
     format: (v) => `${v.toFixed(1)}×`,
   });
-  return [throughput, '', p99];
+  return [throughput, p99];
+}
+
+/**
+ * The charts as .svg files beside the report (charts/<name>.svg next to
+ * docsFile), and the markdown image links that show them: markdown viewers
+ * render an image link, not inline <svg>.
+ */
+export function writeCharts(r: BenchResults, docsFile: string): string[] {
+  const dir = path.join(path.dirname(docsFile), 'charts');
+  fs.mkdirSync(dir, { recursive: true });
+  const [throughput, p99] = charts(r);
+  fs.writeFileSync(path.join(dir, 'throughput.svg'), `${throughput}\n`);
+  fs.writeFileSync(path.join(dir, 'p99.svg'), `${p99}\n`);
+  return ['![Throughput relative to Node net](charts/throughput.svg)', '', '![p99 latency relative to Node net](charts/p99.svg)'];
 }
 
 /** The generated part of docs/benchmarks.md. */
-export function markdownReport(r: BenchResults): string {
+export function markdownReport(r: BenchResults, chartLinks: string[] = []): string {
   const m = r.machine;
   const noisy = r.cells.reduce((n, c) => n + c.discardedNoisy, 0);
   const keptNoisy = r.cells.some((c) => c.keptNoisy > 0);
@@ -163,7 +179,7 @@ export function markdownReport(r: BenchResults): string {
     '',
     ...(keptNoisy ? ['† other processes on the box used more than 5% of a core during at least one of these runs, even after retries.', ''] : []),
     ...(noisy ? [`${noisy} run${noisy > 1 ? 's were' : ' was'} discarded and repeated because other processes used CPU meanwhile.`, ''] : []),
-    ...charts(r),
+    ...chartLinks,
     '',
     '### System calls per message',
     '',

@@ -45,3 +45,13 @@ describe('links in the documentation', () => {
     expect(stale).toEqual([]);
   });
 });
+
+describe('charts in the documentation', () => {
+  it('should be .svg files shown through image links, never inline <svg>, which markdown viewers do not render', () => {
+    const inline = DOCS.filter((doc) => /<svg[\s>]/.test(readFileSync(doc, 'utf8'))).map((doc) => relative(ROOT, doc));
+    expect(inline).toEqual([]);
+    const images = DOCS.flatMap((doc) => [...readFileSync(doc, 'utf8').matchAll(/!\[[^\]]*\]\(([^)\s]+\.svg)\)/g)].map((m) => join(dirname(doc), m[1])));
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) expect(readFileSync(image, 'utf8')).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  });
+});
