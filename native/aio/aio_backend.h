@@ -44,6 +44,9 @@ class AioBackend final : public Backend {
   // How long a call on a socket may block a worker before it is issued
   // again (or completes, if cancelled).
   static constexpr int kSliceMs = 50;
+  // The most file bytes one kSendfile moves through its bounce buffer; a
+  // larger request completes short and the caller asks for the rest.
+  static constexpr size_t kSendfileChunk = 1 << 20;
 
   static std::unique_ptr<AioBackend> Create(const BackendOptions& options,
                                             int* err, std::string* what);
@@ -70,6 +73,8 @@ class AioBackend final : public Backend {
   AioBackend() = default;
   // Starts an aio read or write (kRead, kWrite, kReadv, kWritev).
   void StartIo(const Operation& op);
+  // Runs a kRecvMsg or kSendMsg on the readiness helper.
+  void StartDgram(const Operation& op);
   // Cancels the aio request whose token is target; false if none is known.
   bool CancelIo(uint64_t target);
   // Cancels fd's requests and lets go of its dups; close_op (if any)
