@@ -280,6 +280,32 @@ describe.each(backends)('datagrams on %s', (backend) => {
     expect(proactor.inflight()).toBe(0);
   });
 
+  it('should refuse at initiation, as unsupported, where the backend says it has no recvmsg or sendmsg', () => {
+    const a = udp();
+    const impl = proactor.implementation();
+    const supports = impl.supports.bind(impl);
+    impl.supports = (verb: string) => verb !== 'recvmsg' && verb !== 'sendmsg' && supports(verb);
+    try {
+      for (const f of [
+        () => a.rd.recv(new MessageBlock(4)),
+        () => a.rd.recvAsync(new MessageBlock(4)),
+        () => a.wd.send(MessageBlock.from('x'), 0, a.addr),
+        () => a.wd.sendAsync(MessageBlock.from('x'), a.addr),
+      ]) {
+        expect(f).toThrow(ProactorError);
+        expect(f).toThrow(new RegExp(`the ${backend} backend cannot (receive|send) a datagram`));
+        try {
+          f();
+        } catch (e) {
+          expect(ProactorError.is(e, 'unsupported')).toBe(true);
+        }
+      }
+    } finally {
+      impl.supports = supports;
+    }
+    expect(proactor.inflight()).toBe(0);
+  });
+
   it('should resolve the Promise form with the result, leave the handler alone, and reject on abort', async () => {
     void proactor.proactorRunEventLoop();
     const a = udp();
