@@ -416,7 +416,8 @@ std::string AioBackend::Describe() const {
   return "aio: glibc POSIX aio, SIGEV_THREAD notification, up to " +
          std::to_string(max_threads_) +
          " workers, a dup per fd and direction, " + std::to_string(kSliceMs) +
-         " ms socket slices; accept, connect and timers on an epoll helper; " +
+         " ms socket slices; accept, connect, timers and datagrams on an epoll helper; "
+         "transmit-file through a native bounce buffer; " +
          std::to_string(core_->fds.size()) + " fds known (" +
          std::to_string(core_->running) + " running, " +
          std::to_string(core_->where.size()) + " known, " +

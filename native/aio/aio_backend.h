@@ -2,9 +2,12 @@
 // glibc's aio_read/aio_write, whose worker threads perform the blocking
 // system calls; each finished request is announced by SIGEV_THREAD, whose
 // function queues the completion and makes NotifyFd() readable. accept,
-// connect, timers and wakeups are not aio operations: an internal readiness
-// helper (the epoll backend, as ACE's Asynch_Pseudo_Task is a reactor) runs
-// them, and its fd is watched along with the completion eventfd.
+// connect, timers, wakeups and datagrams (recvmsg/sendmsg, with
+// MSG_DONTWAIT) are not aio operations: an internal readiness helper (the
+// epoll backend, as ACE's Asynch_Pseudo_Task is a reactor) runs them, and
+// its fd is watched along with the completion eventfd. A transmit-file's
+// file chunk is an aio_read of the file into a native bounce buffer and an
+// aio_write of it to the socket (POSIX aio cannot splice).
 //
 // What glibc's aio does, and what this class does about it:
 // - glibc serves the requests of one fd number in order, one at a time, so
