@@ -10,8 +10,10 @@ const REQUIRED: readonly NativeVerb[] = ['nop', 'read', 'write', 'readv', 'write
 /**
  * ACE_POSIX_CB_Proactor — glibc's POSIX aio is the Asynchronous Operation
  * Processor: aio_read/aio_write run on its worker threads and SIGEV_THREAD
- * announces each completion. accept and connect are no aio operations and
- * run on an internal readiness helper (ACE's Asynch_Pseudo_Task). Chosen
+ * announces each completion. accept, connect and datagrams are no aio
+ * operations and run on an internal readiness helper (ACE's
+ * Asynch_Pseudo_Task); a transmit-file's file bytes go through a native
+ * bounce buffer, an aio_read of the file and an aio_write to the socket. Chosen
  * only by name (`backend: 'aio'`, PROACTOR_BACKEND=aio): every pending
  * socket read holds a worker thread, so it is no default for a server.
  */

@@ -72,6 +72,9 @@ export class AsynchReadDgram extends AsynchOperation {
 
   private checkDgram(what: string, mb: MessageBlock, flags: number, protocolFamily: number): void {
     const name = `${this.constructor.name}.${what}`;
+    if (!this.proactor().implementation().supports('recvmsg')) {
+      throw new ProactorError('unsupported', `${name}: the ${this.proactor().implementation().name} backend cannot receive a datagram`);
+    }
     if (!(mb instanceof MessageBlock)) throw new ProactorError('invalid-argument', `${name}: a MessageBlock is required`);
     checkFlags(name, flags);
     const c = loadNative().socket.constants;

@@ -59,6 +59,9 @@ export class AsynchWriteDgram extends AsynchOperation {
 
   private checkDgram(what: string, mb: MessageBlock, flags: number, remoteAddr: InetAddr): void {
     const name = `${this.constructor.name}.${what}`;
+    if (!this.proactor().implementation().supports('sendmsg')) {
+      throw new ProactorError('unsupported', `${name}: the ${this.proactor().implementation().name} backend cannot send a datagram`);
+    }
     if (!(mb instanceof MessageBlock)) throw new ProactorError('invalid-argument', `${name}: a MessageBlock is required`);
     checkFlags(name, flags);
     if (!(remoteAddr instanceof InetAddr)) throw new ProactorError('invalid-argument', `${name}: the remote address must be an InetAddr`);

@@ -1,6 +1,6 @@
 import { type Handle } from '../common/Handle';
 import { debug } from '../common/debug';
-import { Errno } from '../common/errno';
+import { Errno, errnoName } from '../common/errno';
 import { ProactorError } from '../common/ProactorError';
 import { CompletionFlag, type NativeProactor, type NativeVerb } from '../native/NativeBinding';
 import { loadNative } from '../native/loadNative';
@@ -168,7 +168,14 @@ export class NativeProactorImpl extends ProactorImpl {
     }
     if (rc < 0) {
       this.table.take(result.slot, result.gen);
-      throw ProactorError.fromErrno(rc, `${this.name} prepare ${result.constructor.name}`, rc === -Errno.EOPNOTSUPP ? 'unsupported' : 'system');
+      if (rc === -Errno.EOPNOTSUPP) {
+        // The operations check supports() before they start; this is for
+        // one that did not. A later phase started from inside a handler
+        // catches it and completes with EOPNOTSUPP.
+        const what = result.constructor.name.replace(/Result$/, '');
+        throw new ProactorError('unsupported', `the ${this.name} backend cannot run ${what} (prepare: ${errnoName(-rc)})`, -rc, `${this.name} prepare`);
+      }
+      throw ProactorError.fromErrno(rc, `${this.name} prepare ${result.constructor.name}`);
     }
     this.queueFlush();
   }

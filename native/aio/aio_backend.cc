@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/types.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -61,6 +62,13 @@ struct AioBackend::Request {
   // file position of the first byte (-1: none, a socket or a pipe)
   int64_t pos = -1;
   bool cancelled = false;
+  // kSendfile: its own dup of the file, and whether the aio_read of the
+  // file into bounce (true) or the aio_write of bounce to the socket runs
+  int file_fd = -1;
+  bool reading = false;
+  ~Request() {
+    if (file_fd >= 0) close(file_fd);
+  }
 };
 
 struct AioBackend::Core {
@@ -122,6 +130,18 @@ int Issue(Request* req) {
   aiocb& cb = req->cb;
   std::memset(&cb, 0, sizeof cb);
   cb.aio_fildes = lane.fd;
+  if (req->reading) {
+    // A transmit-file's file chunk: read into the bounce buffer first.
+    cb.aio_fildes = req->file_fd;
+    cb.aio_buf = req->bounce.data();
+    cb.aio_nbytes = req->total;
+    cb.aio_offset = static_cast<off_t>(req->op.offset);
+    cb.aio_sigevent.sigev_notify = SIGEV_THREAD;
+    cb.aio_sigevent.sigev_value.sival_ptr = req;
+    cb.aio_sigevent.sigev_notify_function = OnDone;
+    cb.aio_sigevent.sigev_notify_attributes = &req->core->attr;
+    return aio_read(&cb) < 0 ? -errno : 0;
+  }
   uint8_t* base = req->bounce.empty() ? static_cast<uint8_t*>(req->op.addr)
                                       : req->bounce.data();
   cb.aio_buf = base + req->moved;
@@ -203,7 +223,23 @@ void OnDone(sigval value) {
   const ssize_t n = aio_return(&req->cb);
   int32_t res = e == 0 ? static_cast<int32_t>(n) : -e;
   const bool go_on = !req->cancelled && !core->destroying && !state->detached;
-  if (state->socket && go_on) {
+  bool read_failed = false;
+  if (req->reading) {
+    // A transmit-file's chunk is in the bounce buffer: write it to the
+    // socket (0: the file ended, which completes it with 0; an error of
+    // the read is the operation's).
+    req->reading = false;
+    if (res > 0 && go_on) {
+      req->total = static_cast<size_t>(res);
+      const int r = Issue(req);
+      if (r == 0) return;
+      res = r;
+    } else if (res > 0) {
+      res = -ECANCELED;
+    }
+    read_failed = res <= 0;
+  }
+  if (state->socket && go_on && !read_failed) {
     // A slice ran out (SO_RCVTIMEO/SO_SNDTIMEO) with nothing moved, or a
     // write moved part of its bytes: the same request goes again.
     const bool again = res == -EAGAIN || res == -EWOULDBLOCK;
@@ -227,6 +263,13 @@ void OnDone(sigval value) {
   } else if (req->cancelled && (res == -EAGAIN || res == -EWOULDBLOCK)) {
     res = -ECANCELED;
   }
+  if (req->op.code == OpCode::kSendfile && state->detached && res >= 0 &&
+      static_cast<size_t>(res) < req->total) {
+    // A transmit-file's chunk cut off by its socket's close ends as
+    // cancelled (the bytes sent before that chunk are the caller's count);
+    // a kCancel's cut-off chunk completes with its bytes, as a write does.
+    res = -ECANCELED;
+  }
   Finish(req, res);
   Pump(*core, *state, lane);
   Release(*core, *state);
@@ -246,7 +289,8 @@ void CancelRequest(Core& core, Request* req) {
   req->cancelled = true;
   // AIO_CANCELED: glibc notifies with ECANCELED. AIO_NOTCANCELED: the
   // call runs on and OnDone completes it when it returns. Either way, once.
-  aio_cancel(lane.fd, &req->cb);
+  // (A transmit-file's read is on its file's dup, not on the lane's.)
+  aio_cancel(req->cb.aio_fildes, &req->cb);
 }
 
 // Ends a file's requests (queued ones at once, running ones when they
@@ -372,7 +416,8 @@ std::string AioBackend::Describe() const {
   return "aio: glibc POSIX aio, SIGEV_THREAD notification, up to " +
          std::to_string(max_threads_) +
          " workers, a dup per fd and direction, " + std::to_string(kSliceMs) +
-         " ms socket slices; accept, connect and timers on an epoll helper; " +
+         " ms socket slices; accept, connect, timers and datagrams on an epoll helper; "
+         "transmit-file through a native bounce buffer; " +
          std::to_string(core_->fds.size()) + " fds known (" +
          std::to_string(core_->running) + " running, " +
          std::to_string(core_->where.size()) + " known, " +
@@ -386,7 +431,8 @@ bool AioBackend::Supports(OpCode op) const {
     case OpCode::kNop: case OpCode::kRead: case OpCode::kWrite:
     case OpCode::kReadv: case OpCode::kWritev: case OpCode::kAccept:
     case OpCode::kConnect: case OpCode::kClose: case OpCode::kTimeout:
-    case OpCode::kCancel: case OpCode::kAcceptMulti:
+    case OpCode::kCancel: case OpCode::kAcceptMulti: case OpCode::kRecvMsg:
+    case OpCode::kSendMsg: case OpCode::kSendfile:
       return true;
     default:
       return false;
@@ -406,8 +452,11 @@ int AioBackend::Submit() {
   for (const Operation& op : batch) {
     switch (op.code) {
       case OpCode::kRead: case OpCode::kWrite:
-      case OpCode::kReadv: case OpCode::kWritev:
+      case OpCode::kReadv: case OpCode::kWritev: case OpCode::kSendfile:
         StartIo(op);
+        break;
+      case OpCode::kRecvMsg: case OpCode::kSendMsg:
+        StartDgram(op);
         break;
       case OpCode::kCancel:
         if (CancelIo(op.target)) break;
@@ -482,9 +531,29 @@ void AioBackend::StartIo(const Operation& op) {
   req->core = core_;
   req->state = state;
   req->op = op;
-  req->dir = op.code == OpCode::kWrite || op.code == OpCode::kWritev ? kOut : kIn;
+  req->dir = op.code == OpCode::kWrite || op.code == OpCode::kWritev ||
+                     op.code == OpCode::kSendfile
+                 ? kOut
+                 : kIn;
   req->pos = op.offset >= 0 ? op.offset : -1;
-  if (op.code == OpCode::kReadv || op.code == OpCode::kWritev) {
+  if (op.code == OpCode::kSendfile) {
+    // POSIX aio cannot splice: a chunk of the file goes through native
+    // memory, an aio_read into the bounce buffer and then an aio_write of
+    // it to the socket, in the socket's write lane (after the writes
+    // before it). The file gets its own dup: a number closed and reused
+    // meanwhile does not change what is read.
+    req->pos = -1;
+    req->reading = true;
+    req->total = std::min<size_t>(op.len, kSendfileChunk);
+    req->file_fd = fcntl(op.fd2, F_DUPFD_CLOEXEC, 0);
+    if (req->file_fd < 0 || req->total == 0) {
+      const int r = req->file_fd < 0 ? -errno : 0;
+      delete req;
+      core.Complete(op.user_data, r);
+      return;
+    }
+    req->bounce.resize(req->total);
+  } else if (op.code == OpCode::kReadv || op.code == OpCode::kWritev) {
     const auto* iov = static_cast<const iovec*>(op.addr);
     size_t total = 0;
     for (uint32_t i = 0; i < op.len; ++i) total += iov[i].iov_len;
@@ -504,6 +573,24 @@ void AioBackend::StartIo(const Operation& op) {
   Lane& lane = state->lanes[req->dir];
   lane.queue.push_back(req);
   Pump(core, *state, lane);
+}
+
+void AioBackend::StartDgram(const Operation& op) {
+  // POSIX aio has no recvmsg/sendmsg: the readiness helper runs them, as it
+  // runs accept and connect, in the fd's order of its own queue. The
+  // helper makes the socket non-blocking; a socket that aio reads or writes
+  // too must stay blocking for glibc's workers, so the call says
+  // MSG_DONTWAIT itself and the blocking mode is put back.
+  Operation dgram = op;
+  dgram.msg_flags |= MSG_DONTWAIT;
+  helper_->Prepare(dgram);
+  helper_->Submit();
+  std::lock_guard<std::mutex> lock(core_->mu);
+  auto it = core_->fds.find(op.fd);
+  if (it != core_->fds.end() && !it->second->regular && !it->second->detached) {
+    const int flags = fcntl(op.fd, F_GETFL);
+    if (flags >= 0 && (flags & O_NONBLOCK)) fcntl(op.fd, F_SETFL, flags & ~O_NONBLOCK);
+  }
 }
 
 bool AioBackend::CancelIo(uint64_t target) {

@@ -2,9 +2,12 @@
 // glibc's aio_read/aio_write, whose worker threads perform the blocking
 // system calls; each finished request is announced by SIGEV_THREAD, whose
 // function queues the completion and makes NotifyFd() readable. accept,
-// connect, timers and wakeups are not aio operations: an internal readiness
-// helper (the epoll backend, as ACE's Asynch_Pseudo_Task is a reactor) runs
-// them, and its fd is watched along with the completion eventfd.
+// connect, timers, wakeups and datagrams (recvmsg/sendmsg, with
+// MSG_DONTWAIT) are not aio operations: an internal readiness helper (the
+// epoll backend, as ACE's Asynch_Pseudo_Task is a reactor) runs them, and
+// its fd is watched along with the completion eventfd. A transmit-file's
+// file chunk is an aio_read of the file into a native bounce buffer and an
+// aio_write of it to the socket (POSIX aio cannot splice).
 //
 // What glibc's aio does, and what this class does about it:
 // - glibc serves the requests of one fd number in order, one at a time, so
@@ -44,6 +47,9 @@ class AioBackend final : public Backend {
   // How long a call on a socket may block a worker before it is issued
   // again (or completes, if cancelled).
   static constexpr int kSliceMs = 50;
+  // The most file bytes one kSendfile moves through its bounce buffer; a
+  // larger request completes short and the caller asks for the rest.
+  static constexpr size_t kSendfileChunk = 1 << 20;
 
   static std::unique_ptr<AioBackend> Create(const BackendOptions& options,
                                             int* err, std::string* what);
@@ -70,6 +76,8 @@ class AioBackend final : public Backend {
   AioBackend() = default;
   // Starts an aio read or write (kRead, kWrite, kReadv, kWritev).
   void StartIo(const Operation& op);
+  // Runs a kRecvMsg or kSendMsg on the readiness helper.
+  void StartDgram(const Operation& op);
   // Cancels the aio request whose token is target; false if none is known.
   bool CancelIo(uint64_t target);
   // Cancels fd's requests and lets go of its dups; close_op (if any)

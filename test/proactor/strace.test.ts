@@ -67,7 +67,10 @@ function traceWindow(script: string, calls: string[], env: NodeJS.ProcessEnv): {
 }
 
 (hasStrace ? describe.each(backends) : describe.skip.each(backends))('a transmit-file under strace on %s (skipped: strace is not installed)', (backend) => {
-  it('should move the file without reading it into user space: no read of the file, only header and trailer written', () => {
+  // POSIX aio cannot splice: aio copies each chunk through a native buffer
+  // (aio_read of the file, aio_write to the socket), by design.
+  const inKernel = backend !== 'aio';
+  (inKernel ? it : it.skip)(`should move the file without reading it into user space: no read of the file, only header and trailer written${inKernel ? '' : ' (aio copies the file through native memory: POSIX aio cannot splice)'}`, () => {
     const { stdout, window } = traceWindow('dist/test/support/transmitWorkload.js', [...DATA_CALLS, 'sendfile', 'splice', 'io_uring_enter'], { PROACTOR_BACKEND: backend });
     const report = JSON.parse(stdout.trim().split('\n').pop()!) as { backend: string; file: number; socket: number; intact: boolean };
     expect([report.backend, report.intact]).toEqual([backend, true]);

@@ -1,5 +1,6 @@
 import { type Handle } from '../../common/Handle';
 import { type MessageBlock } from '../../common/MessageBlock';
+import { ProactorError } from '../../common/ProactorError';
 import { Errno } from '../../common/errno';
 import { CompletionFlag, type NativeProactor } from '../../native/NativeBinding';
 import { type AsynchOperation } from '../AsynchOperation';
@@ -99,10 +100,15 @@ export class AsynchWriteStreamResult extends AsynchResult {
       this.zc = 'none';
       if (flags & CompletionFlag.NOTIF) res = this.sent;
       if (res === -Errno.ENOTSOCK && this.owner) {
-        // Not a socket (a pipe, a file): write it the ordinary way.
+        // Not a socket (a pipe, a file): write it the ordinary way. If that
+        // cannot start, the write completes with the reason, once.
         this.zeroCopy = false;
-        this.owner.restart(this);
-        return;
+        try {
+          this.owner.restart(this);
+          return;
+        } catch (e) {
+          res = -(ProactorError.is(e) && e.errno !== undefined ? e.errno : Errno.EINVAL);
+        }
       }
     }
     if (res > 0) {
