@@ -21,7 +21,7 @@ import { Handler } from '../../framework/proactor/Handler';
 import { Proactor } from '../../framework/proactor/Proactor';
 import { type AsynchReadDgramResult } from '../../framework/proactor/results/AsynchReadDgramResult';
 import { type AsynchWriteDgramResult } from '../../framework/proactor/results/AsynchWriteDgramResult';
-import { backends } from '../support/backends';
+import { backends, gap } from '../support/backends';
 import { dispatchUntil } from '../support/drive';
 import { expectNoFdLeaks } from '../support/leaks';
 
@@ -243,7 +243,12 @@ class Client extends Handler {
   }
 }
 
-describe.each(backends)('Proactor_UDP_Test on %s', (backend) => {
+describe.each(backends)('%s', (backend) => {
+  const why = gap(backend, 'recvmsg');
+  if (why) {
+    it.skip(`Proactor_UDP_Test (skipped: ${why})`, () => undefined);
+    return;
+  }
   it.each(['half duplex', 'full duplex'])('should run %s sessions for 10 clients × 50 messages, every byte checked, every session closed on both sides', async (mode) => {
     const proactor = new Proactor({ backend });
     const duplex = mode === 'full duplex';

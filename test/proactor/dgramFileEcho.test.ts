@@ -19,7 +19,7 @@ import { Handler } from '../../framework/proactor/Handler';
 import { Proactor } from '../../framework/proactor/Proactor';
 import { type AsynchReadDgramResult } from '../../framework/proactor/results/AsynchReadDgramResult';
 import { type AsynchWriteDgramResult } from '../../framework/proactor/results/AsynchWriteDgramResult';
-import { backends } from '../support/backends';
+import { backends, gap } from '../support/backends';
 import { dispatchUntil } from '../support/drive';
 import { expectNoFdLeaks } from '../support/leaks';
 
@@ -148,7 +148,12 @@ class FileSender extends Handler {
   }
 }
 
-describe.each(backends)('a 100 MiB file echoed over UDP on %s', (backend) => {
+describe.each(backends)('%s', (backend) => {
+  const why = gap(backend, 'recvmsg');
+  if (why) {
+    it.skip(`a 100 MiB file echoed over UDP (skipped: ${why})`, () => undefined);
+    return;
+  }
   let dir: string;
   let path: string;
   beforeAll(() => {
