@@ -9,3 +9,21 @@ export type Handle = number;
 
 /** ACE_INVALID_HANDLE. */
 export const INVALID_HANDLE: Handle = -1;
+
+const closes = new Map<Handle, number>();
+
+/**
+ * @internal Notes that handle is being closed through the framework
+ * (closeHandle, SockStream.close, SockDgram.close). An operation that goes
+ * on in phases (a transmit-file: header, file chunks, trailer) compares the
+ * count before each next phase, so that it stops rather than send on
+ * whatever socket takes the number next.
+ */
+export function noteHandleClosing(handle: Handle): void {
+  if (handle !== INVALID_HANDLE) closes.set(handle, (closes.get(handle) ?? 0) + 1);
+}
+
+/** @internal How many times handle was closed through the framework. */
+export function handleCloses(handle: Handle): number {
+  return closes.get(handle) ?? 0;
+}

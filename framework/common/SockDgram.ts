@@ -1,5 +1,5 @@
 import { loadNative } from '../native/loadNative';
-import { INVALID_HANDLE, type Handle } from './Handle';
+import { INVALID_HANDLE, type Handle, noteHandleClosing } from './Handle';
 import { type InetAddr } from './InetAddr';
 import { ProactorError } from './ProactorError';
 import { SockStream } from './SockStream';
@@ -83,6 +83,7 @@ export class SockDgram {
     if (this.handle_ === INVALID_HANDLE) return;
     const h = this.handle_;
     this.handle_ = INVALID_HANDLE;
+    noteHandleClosing(h);
     systemCall(loadNative().socket.close(h), 'close');
   }
 }

@@ -1,5 +1,5 @@
 import { loadNative } from '../native/loadNative';
-import { INVALID_HANDLE, type Handle } from './Handle';
+import { INVALID_HANDLE, type Handle, noteHandleClosing } from './Handle';
 import { InetAddr } from './InetAddr';
 import { systemCall } from './systemCall';
 
@@ -60,6 +60,7 @@ export class SockStream {
     if (this.handle_ === INVALID_HANDLE) return;
     const h = this.handle_;
     this.handle_ = INVALID_HANDLE;
+    noteHandleClosing(h);
     systemCall(loadNative().socket.close(h), 'close');
   }
 

@@ -1,4 +1,4 @@
-import { type Handle } from '../common/Handle';
+import { type Handle, noteHandleClosing } from '../common/Handle';
 import { debug } from '../common/debug';
 import { Errno, errnoName } from '../common/errno';
 import { ProactorError } from '../common/ProactorError';
@@ -206,6 +206,7 @@ export class NativeProactorImpl extends ProactorImpl {
   }
 
   closeHandle(handle: Handle, done: (error: number) => void): void {
+    noteHandleClosing(handle);
     this.cancelWaiters((w) => w.handle === handle);
     this.start(new AsynchCloseResult(handle, (r) => done(r.error)));
   }

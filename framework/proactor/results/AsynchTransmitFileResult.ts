@@ -1,4 +1,4 @@
-import { type Handle } from '../../common/Handle';
+import { type Handle, handleCloses } from '../../common/Handle';
 import { ProactorError } from '../../common/ProactorError';
 import { Errno } from '../../common/errno';
 import { type NativeProactor } from '../../native/NativeBinding';
@@ -29,6 +29,8 @@ export class AsynchTransmitFileResult extends AsynchResult {
   /** Header, file and trailer bytes sent so far. */
   private sent = 0;
   private cancelAsked = false;
+  /** handleCloses(socket) at initiation: a close since then stops the next phase. */
+  private readonly closesAtStart: number;
 
   constructor(
     handler: Handler | null,
@@ -50,6 +52,7 @@ export class AsynchTransmitFileResult extends AsynchResult {
     owner: AsynchOperation | null,
   ) {
     super(handler, act, completionKey, priority, signalNumber, owner);
+    this.closesAtStart = handleCloses(socket_);
     this.position = offset;
     this.headerLeft = headerAndTrailer_?.header() ? headerAndTrailer_.headerBytes() : 0;
     this.fileLeft = fileBytes;
@@ -141,8 +144,9 @@ export class AsynchTransmitFileResult extends AsynchResult {
     if (res === 0 && this.phase !== 'file') return this.finish(-Errno.EIO);
     this.phase = this.nextPhase();
     if (this.phase === 'nothing') return this.finish(0);
-    // A cancel that lost the race with this part still stops the rest.
-    if (this.cancelAsked) return this.finish(-Errno.ECANCELED);
+    // A cancel that lost the race with this part still stops the rest; so
+    // does a close of the socket, whose number a new socket may take.
+    if (this.cancelAsked || handleCloses(this.socket_) !== this.closesAtStart) return this.finish(-Errno.ECANCELED);
     try {
       this.owner!.restart(this);
     } catch (e) {
