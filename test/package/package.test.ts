@@ -8,7 +8,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import * as ts from 'typescript';
 
 const ROOT = join(__dirname, '..', '..');
@@ -146,5 +146,31 @@ describe('the published types', () => {
     expect(files.filter((f) => readFileSync(f, 'utf8').includes('@internal'))).toEqual([]);
     // one member known to be internal: AsynchOperation.recycle
     expect(readFileSync(join(ROOT, 'dist', 'framework', 'proactor', 'AsynchOperation.d.ts'), 'utf8')).not.toMatch(/^\s*recycle\(/m);
+  });
+});
+
+describe('the published types, as a consumer sees them', () => {
+  it('should type-check a program that imports the package, with the library checks on (no skipLibCheck)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ace-proactor-types-'));
+    try {
+      const main = join(dir, 'main.ts');
+      writeFileSync(main, "import { Proactor, AsynchReadStream, MessageBlock } from 'ace-proactor';\nconst p: Proactor = Proactor.instance()!;\nvoid p; void AsynchReadStream; void MessageBlock;\n");
+      const program = ts.createProgram([main], {
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.CommonJS,
+        moduleResolution: ts.ModuleResolutionKind.Node10,
+        types: ['node'],
+        typeRoots: [join(ROOT, 'node_modules', '@types')],
+        baseUrl: dir,
+        paths: { 'ace-proactor': [join(ROOT, 'dist', 'framework', 'index.d.ts')] },
+      });
+      const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n') + (d.file ? ` (${relative(ROOT, d.file.fileName)})` : ''));
+      expect(diagnostics).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -96,12 +96,12 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
   /** The ring buffer already holds the bytes. */
   protected override received(_res: number): void {}
 
-  /** @internal */
+  /** A buffer came back to the ring: the read starts again (BufferWaiter). */
   resume(): void {
     this.owner!.restart(this);
   }
 
-  /** @internal */
+  /** The read is cancelled while it waits for a buffer: it completes with ECANCELED (BufferWaiter). */
   cancelWaiting(): void {
     this.cancelled = true;
     this.owner!.restart(this);
