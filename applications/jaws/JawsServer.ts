@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { type InetAddr } from '../../framework/common/InetAddr';
+import { ProactorError } from '../../framework/common/ProactorError';
 import { AsynchAcceptor } from '../../framework/proactor/AsynchAcceptor';
 import { Handler } from '../../framework/proactor/Handler';
 import { type Proactor } from '../../framework/proactor/Proactor';
@@ -74,6 +75,11 @@ export class JawsServer extends Handler {
 
   /** Listens on address; connections are served on proactor. */
   open(address: InetAddr, proactor: Proactor, listen: { reusePort?: boolean; backlog?: number } = {}): void {
+    // Every body goes out with AsynchTransmitFile: refuse, at start, a
+    // backend that cannot run it, rather than fail each request.
+    if (!proactor.implementation().supports('sendfile')) {
+      throw new ProactorError('unsupported', `JAWS sends files with AsynchTransmitFile, which the ${proactor.backend} backend cannot run; choose another with --backend`);
+    }
     this.proactor(proactor);
     this.acceptor.open(address, {
       proactor,
