@@ -10,6 +10,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as ts from 'typescript';
+import { onlyOnLinux, skipNote } from '../support/platform';
 
 const ROOT = join(__dirname, '..', '..');
 const NPM_CLI = join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
@@ -69,7 +70,8 @@ async function retry<T>(attempt: () => Promise<T>, ms: number): Promise<T> {
   }
 }
 
-describe('the package', () => {
+// Packs and installs with Linux's tools and the linux-x64 prebuild.
+(onlyOnLinux ? describe.skip : describe)(`the package${skipNote(onlyOnLinux)}`, () => {
   let work: string;
   let tarball: string;
 
