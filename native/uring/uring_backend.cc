@@ -349,9 +349,9 @@ unsigned UringBackend::SqSpace() const {
 
 unsigned UringBackend::SqesFor(const Operation& op) const {
   if (op.code != OpCode::kClose) return 1;
-  const bool has_slot = static_cast<size_t>(op.fd) < fixed_of_fd_.size() &&
-                        fixed_of_fd_[op.fd] >= 0;
-  return CloseCancelCount(op.fd) + TransfersInKernelOn(op.fd) + (has_slot ? 2u : 1u);
+  // Never more than the SQ holds once SplitClose has run on it.
+  return CloseCancelCount(op.fd) + CloseTransferCount(op.fd) +
+         (HasFixedSlot(op.fd) ? 2u : 1u);
 }
 
 int UringBackend::FixedSlotFor(int fd) {
@@ -482,15 +482,48 @@ void UringBackend::Fill(const Operation& op) {
   }
 }
 
+bool UringBackend::HasFixedSlot(int fd) const {
+  return fd >= 0 && static_cast<size_t>(fd) < fixed_of_fd_.size() &&
+         fixed_of_fd_[fd] >= 0;
+}
+
+unsigned UringBackend::CloseTransferCount(int fd) const {
+  unsigned n = 0;
+  for (const auto& entry : transfers_) {
+    const Transfer& t = entry.second;
+    if (t.sock == fd && t.pending > 0 && !t.close_cancel_queued) ++n;
+  }
+  return n;
+}
+
+bool UringBackend::CloseCancelsByFd(int fd) const {
+  if (legacy_cancel_ || fd < 0 || static_cast<size_t>(fd) >= on_fd_.size()) {
+    return false;
+  }
+  const size_t ops = on_fd_[fd].size();
+  if (ops <= 1) return false;
+  return ops + CloseTransferCount(fd) + (HasFixedSlot(fd) ? 2u : 1u) >
+         sq_entries_;
+}
+
 unsigned UringBackend::CloseCancelCount(int fd) const {
-  // At most what fits in the SQ beside the close: an fd with more
-  // operations in flight than that keeps the rest until they end.
-  const unsigned room = sq_entries_ > 2 ? sq_entries_ - 2 : 0;
   if (fd < 0 || static_cast<size_t>(fd) >= on_fd_.size()) return 0;
-  return std::min(room, static_cast<unsigned>(on_fd_[fd].size()));
+  if (CloseCancelsByFd(fd)) return 1;
+  return static_cast<unsigned>(on_fd_[fd].size());
 }
 
 void UringBackend::FillCloseCancels(int fd) {
+  if (CloseCancelsByFd(fd)) {
+    // More than fit one by one: every request on the file, whether it named
+    // the fd or its registered slot (the kernel matches the file).
+    io_uring_sqe* sqe = NextSqe();
+    sqe->opcode = IORING_OP_ASYNC_CANCEL;
+    sqe->fd = fd;
+    sqe->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
+    sqe->user_data = kInternalUserData;
+    sqe->flags = IOSQE_IO_HARDLINK;
+    return;
+  }
   const unsigned n = CloseCancelCount(fd);
   for (unsigned i = 0; i < n; ++i) {
     io_uring_sqe* sqe = NextSqe();
@@ -500,6 +533,51 @@ void UringBackend::FillCloseCancels(int fd) {
     sqe->user_data = kInternalUserData;
     sqe->flags = IOSQE_IO_HARDLINK;
   }
+}
+
+void UringBackend::SplitClose(const Operation& op) {
+  if (op.code != OpCode::kClose || SqesFor(op) <= sq_entries_) return;
+  // The cancels taken out of the chain, as operations of one SQE each. A
+  // cancel by token needs no fd, so one that runs before the chain cannot
+  // hit a new file that took the number.
+  std::vector<Operation> ahead;
+  auto cancel_of = [](uint64_t target) {
+    Operation c;
+    c.code = OpCode::kCancel;
+    c.user_data = kInternalUserData;
+    c.fd = -1;
+    c.target = target;
+    return c;
+  };
+  while (SqesFor(op) > sq_entries_) {
+    // Legacy cancel: the fd's operations one by one, the chain keeping
+    // what fits. (With cancel by fd they take one SQE already.) A token
+    // taken out of on_fd_ is no longer the close's to cancel; tracked_
+    // still has it.
+    if (legacy_cancel_ && op.fd >= 0 &&
+        static_cast<size_t>(op.fd) < on_fd_.size() && !on_fd_[op.fd].empty()) {
+      ahead.push_back(cancel_of(on_fd_[op.fd].back()));
+      on_fd_[op.fd].pop_back();
+      continue;
+    }
+    // Then transfers: stopped now (it takes no further step), its step in
+    // the kernel cancelled by its caller token (CancelTransfer names the
+    // step it has then).
+    Transfer* found = nullptr;
+    for (auto& entry : transfers_) {
+      Transfer& t = entry.second;
+      if (t.sock == op.fd && t.pending > 0 && !t.close_cancel_queued) {
+        found = &t;
+        break;
+      }
+    }
+    if (found == nullptr) break;  // cannot happen: a bare close takes 2
+    found->cancelled = true;
+    found->by_cancel = false;
+    found->close_cancel_queued = true;
+    ahead.push_back(cancel_of(found->user_data));
+  }
+  backlog_.insert(backlog_.begin(), ahead.begin(), ahead.end());
 }
 
 void UringBackend::FillClose(const Operation& op) {
@@ -517,7 +595,10 @@ void UringBackend::FillClose(const Operation& op) {
     if (t.sock != op.fd) continue;
     t.cancelled = true;
     t.by_cancel = false;
-    if (t.pending > 0) {
+    if (t.close_cancel_queued) {
+      // Its cancel went ahead of this chain (SplitClose).
+      if (t.pending == 0) idle.push_back(id);
+    } else if (t.pending > 0) {
       FillTransferCancel(id, IOSQE_IO_HARDLINK);
     } else {
       idle.push_back(id);
@@ -525,9 +606,7 @@ void UringBackend::FillClose(const Operation& op) {
   }
   for (uint32_t id : idle) FinishTransfer(id, -ECANCELED);
   FillCloseCancels(op.fd);
-  const bool has_slot = static_cast<size_t>(op.fd) < fixed_of_fd_.size() &&
-                        fixed_of_fd_[op.fd] >= 0;
-  if (has_slot) {
+  if (HasFixedSlot(op.fd)) {
     // The registered slot holds the file open too: empty it. The slot is
     // reused only once this has run (see Reap), never while it may still
     // name this file.
@@ -595,6 +674,9 @@ int UringBackend::Prepare(const Operation& op) {
     // their notification (see Quiesce).
     if (op.code == OpCode::kSendZc) zero_copy_.insert(op.user_data);
   }
+  // A close too big for the SQ puts part of its cancels in the backlog,
+  // ahead of it (and so the close waits too).
+  if (backlog_.empty()) SplitClose(op);
   // Order is kept: once anything waits, everything after it waits too.
   if (!backlog_.empty() || SqSpace() < SqesFor(op)) {
     backlog_.push_back(op);
@@ -605,7 +687,15 @@ int UringBackend::Prepare(const Operation& op) {
 }
 
 void UringBackend::DrainBacklog() {
-  while (!backlog_.empty() && SqSpace() >= SqesFor(backlog_.front())) {
+  while (!backlog_.empty()) {
+    // A close reaching the head is split, if need be, with the operations
+    // on its fd as they are now: after that, its chain fits in an empty SQ,
+    // so the backlog always drains.
+    if (backlog_.front().code == OpCode::kClose) {
+      const Operation close = backlog_.front();  // SplitClose inserts
+      SplitClose(close);
+    }
+    if (SqSpace() < SqesFor(backlog_.front())) break;
     Fill(backlog_.front());
     backlog_.pop_front();
   }

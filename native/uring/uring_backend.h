@@ -82,6 +82,9 @@ class UringBackend final : public Backend {
     // if anything, as a write the cancel came too late for would
     bool by_cancel = false;
     bool want_poll = false;  // the last drain found the socket full
+    // a close too big for one SQ-full cancels this transfer's step by a
+    // cancel queued ahead of the close's chain, not in it (see SplitClose)
+    bool close_cancel_queued = false;
     unsigned pending = 0;    // 1 while its step's SQE is in the kernel
   };
 
@@ -105,8 +108,6 @@ class UringBackend final : public Backend {
   static int32_t CancelledResult(const Transfer& t);
   // The cancel SQE of the step a transfer has in the kernel.
   void FillTransferCancel(uint32_t id, uint8_t sqe_flags);
-  // Transfers on fd that have SQEs in the kernel (a close cancels them).
-  unsigned TransfersInKernelOn(int fd) const;
   // kCancel of a transfer's caller token: cancels its step in the kernel,
   // or finishes it; false if target is no transfer.
   bool CancelTransfer(uint64_t target);
@@ -138,10 +139,26 @@ class UringBackend final : public Backend {
   void FillClose(const Operation& op);
   // Publishes the SQ tail to the kernel; returns SQEs not yet consumed.
   unsigned FlushSq();
-  // How many operations on fd a close cancels one by one, and the
-  // hard-linked cancel SQEs for them.
+  // Whether fd has a registered-file slot (a close empties it).
+  bool HasFixedSlot(int fd) const;
+  // Transfers on fd whose step in the kernel a close's chain cancels (those
+  // not cancelled ahead of it by SplitClose).
+  unsigned CloseTransferCount(int fd) const;
+  // Whether a close cancels fd's operations by one cancel of everything on
+  // the fd, not one by one: only when one by one would not fit in the SQ
+  // (cancel by fd walks every request in flight) and the kernel has it.
+  bool CloseCancelsByFd(int fd) const;
+  // How many cancel SQEs of fd's tracked operations a close's chain holds,
+  // and the hard-linked cancel SQEs for them.
   unsigned CloseCancelCount(int fd) const;
   void FillCloseCancels(int fd);
+  // A close at the head of what waits (op, the backlog's front or, with
+  // the backlog empty, about to be queued) whose chain would not fit in the
+  // SQ: moves cancels out of the chain into separate cancel operations
+  // queued ahead of it, until the chain fits. They reach the kernel before
+  // the close, so every operation on the fd is asked to cancel before the
+  // close runs.
+  void SplitClose(const Operation& op);
   // Tracks op until its last completion; forgets it.
   void Track(const Operation& op);
   void Untrack(uint64_t user_data);

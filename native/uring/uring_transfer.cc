@@ -220,14 +220,6 @@ void UringBackend::FillTransferCancel(uint32_t id, uint8_t sqe_flags) {
   sqe->flags = sqe_flags;
 }
 
-unsigned UringBackend::TransfersInKernelOn(int fd) const {
-  unsigned n = 0;
-  for (const auto& entry : transfers_) {
-    if (entry.second.sock == fd && entry.second.pending > 0) ++n;
-  }
-  return n;
-}
-
 bool UringBackend::CancelTransfer(uint64_t target) {
   auto found = transfer_of_.find(target);
   if (found == transfer_of_.end()) return false;
