@@ -199,8 +199,8 @@ const SERVERS = backends.flatMap((backend) => ['post-reactive', 'call-through', 
   });
 });
 
-describe.each(backends.flatMap((backend) => ['post-reactive', 'pool'].map((dispatch) => [backend, dispatch])))(
-  'example_proactor server timeouts (--backend %s --dispatch %s)',
+(noChildNode ? describe.skip : describe).each(backends.flatMap((backend) => ['post-reactive', 'pool'].map((dispatch) => [backend, dispatch])))(
+  `example_proactor server timeouts (--backend %s --dispatch %s)${skipNote(noChildNode)}`,
   (backend, dispatch) => {
     it('should close a connection idle past --idle-timeout and one whose line does not end within --line-timeout, and keep one that talks', async () => {
       const server = await startServer(['--backend', backend, '--dispatch', dispatch, '--idle-timeout', '600', '--line-timeout', '300']);

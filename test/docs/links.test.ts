@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { onlyOnLinux, skipNote } from '../support/platform';
 import { dirname, join, relative } from 'node:path';
 import { ROOT } from './snippets';
 
@@ -26,7 +27,8 @@ function links(doc: string): Link[] {
 
 const all = DOCS.flatMap(links);
 
-describe('links in the documentation', () => {
+// The documents are checked once, on Linux (their links are POSIX paths).
+(onlyOnLinux ? describe.skip : describe)(`links in the documentation${skipNote(onlyOnLinux)}`, () => {
   it('should find links to check', () => {
     expect(all.filter((l) => l.doc === 'docs/pattern.md').length).toBeGreaterThan(40);
   });
@@ -46,7 +48,8 @@ describe('links in the documentation', () => {
   });
 });
 
-describe('charts in the documentation', () => {
+// The documents are checked once, on Linux (their links are POSIX paths).
+(onlyOnLinux ? describe.skip : describe)(`charts in the documentation${skipNote(onlyOnLinux)}`, () => {
   it('should be .svg files shown through image links, never inline <svg>, which markdown viewers do not render', () => {
     const inline = DOCS.filter((doc) => /<svg[\s>]/.test(readFileSync(doc, 'utf8'))).map((doc) => relative(ROOT, doc));
     expect(inline).toEqual([]);

@@ -1,4 +1,5 @@
 import { closeSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { onlyOnLinux, skipNote } from '../support/platform';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DocumentRoot } from '../../applications/jaws/DocumentRoot';
@@ -57,7 +58,8 @@ describe('request targets', () => {
   });
 });
 
-describe('the document root', () => {
+// Symlinks and /proc/self/fd, which the document root checks opened files through.
+(onlyOnLinux ? describe.skip : describe)(`the document root${skipNote(onlyOnLinux)}`, () => {
   let base: string;
   let root: DocumentRoot;
   beforeAll(() => {
