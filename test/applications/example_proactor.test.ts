@@ -228,7 +228,8 @@ const SERVERS = backends.flatMap((backend) => ['post-reactive', 'call-through', 
       const exit = await server.stop('SIGTERM');
       expect(exit.code).toBe(0);
       expect(exit.stderr).toBe('');
-      expect(exit.stdout).toMatch(/stopped: 3 connections accepted, 0 open at shutdown, 3 closed, 0 left open; 11 lines echoed, 0 lines too long, 0 connections failed, 2 timed out\n$/);
+      // The talker's close races the SIGTERM: the server may see it before or at shutdown.
+      expect(exit.stdout).toMatch(/stopped: 3 connections accepted, [01] open at shutdown, 3 closed, 0 left open; 11 lines echoed, 0 lines too long, 0 connections failed, 2 timed out\n$/);
     });
 
     it('should refuse a timeout that is not a whole number of ms', async () => {
