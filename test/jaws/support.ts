@@ -196,13 +196,14 @@ export function expectNoFdLeaksAroundServers(): void {
     atStart = readdirSync('/proc/self/fd').length;
   });
   afterAll(() => {
-    expect(readdirSync('/proc/self/fd').length).toBe(atStart);
+    // More is a leak; fewer happens when the runner's own fds close meanwhile.
+    expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(atStart);
   });
   let before = 0;
   beforeEach(() => {
     before = openFdsBesidesPipes();
   });
   afterEach(() => {
-    expect(openFdsBesidesPipes()).toBe(before);
+    expect(openFdsBesidesPipes()).toBeLessThanOrEqual(before);
   });
 }

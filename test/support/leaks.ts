@@ -31,6 +31,9 @@ export function expectNoFdLeaks(): void {
     before = openFds();
   });
   afterEach(() => {
-    expect(openFds()).toBe(before);
+    // More fds than before is a leak. Fewer happens: descriptors the test
+    // runner itself had open when the test began (three, seen under load)
+    // may close while it runs.
+    expect(openFds()).toBeLessThanOrEqual(before);
   });
 }
