@@ -55,7 +55,7 @@ function parse(argv: string[]): ClientOptions {
 }
 
 /**
- * The study port's client: prompt "Enter Message : ", send the line, print
+ * The interactive client: prompt "Enter Message : ", send the line, print
  * "Received: <reply>"; "exit" or the end of stdin quits (0). In a terminal,
  * readline draws the prompt and echoes the typing, and the keyboard waits
  * while a reply is due; from a pipe, only the prompts and replies are
