@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { loadNative } from '../../framework/native/loadNative';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -24,14 +25,25 @@ const DOCS = [join(ROOT, 'package.json'), join(ROOT, 'binding.gyp'), join(ROOT, 
 const SOURCES = [...filesUnder(join(ROOT, 'framework')), ...filesUnder(join(ROOT, 'applications'))];
 
 describe('what the package says it runs on', () => {
-  it('should declare Linux and Windows, with io_uring, the epoll-emulated proactor, POSIX aio and IOCP as its backends', () => {
+  it('should declare Linux alone, and name as its backends only the ones this build can set up', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { os: string[]; description: string; scripts: Record<string, string> };
-    expect(pkg.os).toEqual(['linux', 'win32']);
+    expect(pkg.os).toEqual(['linux']);
     expect(pkg.description).toContain('io_uring');
     expect(pkg.description).toContain('epoll');
-    expect(pkg.description).toMatch(/completion port/i);
     expect(pkg.description).toContain('POSIX aio');
+    expect(pkg.description).not.toMatch(/windows|win32|iocp|completion port/i);
     expect(pkg.scripts['test:win32']).toBe('bash test/win32/run.sh');
+    // The addon compiled on Linux offers exactly the three the text names.
+    if (process.platform === 'linux') expect(loadNative().backends.split(',').sort()).toEqual(['aio', 'epoll', 'uring']);
+  });
+
+  it('should say, wherever README and design.md mention the IOCP backend, that it is not in the package', () => {
+    for (const file of ['README.md', join('docs', 'design.md'), join('docs', 'win32.md')]) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      expect(text).toMatch(/not (in|part of) the (npm )?package/);
+    }
+    const intro = readFileSync(join(ROOT, 'README.md'), 'utf8').split('## ')[0];
+    expect(intro).not.toMatch(/windows|iocp|completion port/i);
   });
 
   it('should build on Windows from the files binding.gyp names for it, with iocp as the one backend there', () => {
