@@ -2,14 +2,16 @@
  * What closing a connection costs the example server, and whether it
  * depends on how many connections are open. Loopback only, bounded in time.
  *
- *   per-close CPU: the server's CPU time (all threads, /proc schedstat) for
- *     `--cycles` connect → close → server closes cycles, with 0 and then
- *     with `--idle` idle connections open; the ratio should stay near 1.
+ *   per-close CPU: a server's CPU time (all threads, /proc schedstat) for
+ *     `--cycles` connect → close → server closes cycles, on two servers at
+ *     once, one with 0 and one with `--idle` idle connections open, in
+ *     `--rounds` blocks that alternate between them; the ratio (median of
+ *     the rounds') should stay near 1.
  *   shutdown: `--shutdown` idle connections (comma-separated counts), then
  *     SIGTERM; the time until the server has exited, and its exit code.
  *
  * Usage: node dist/bench/closeCost.js [--backend uring] [--dispatch post-reactive]
- *          [--cycles 3000] [--idle 10000] [--shutdown 10000,50000] [--silent]
+ *          [--cycles 3000] [--rounds 6] [--idle 10000] [--shutdown 10000,50000] [--silent]
  * Raises its own RLIMIT_NOFILE (prlimit); more than ~28,000 connections
  * use several loopback source addresses (127.0.0.2, …).
  */
@@ -27,6 +29,8 @@ const { values } = parseArgs({
     idle: { type: 'string', default: '10000' },
     shutdown: { type: 'string', default: '10000,50000' },
     concurrency: { type: 'string', default: '32' },
+    /** Blocks of cycles, alternating between the two servers. */
+    rounds: { type: 'string', default: '6' },
     /** Idle clients send nothing at all (not even their one empty line). */
     silent: { type: 'boolean', default: false },
   },
@@ -139,15 +143,46 @@ async function cycle(port: number): Promise<void> {
   });
 }
 
-async function perCloseNs(server: Server, cycles: number): Promise<number> {
-  const width = Number(values.concurrency);
-  // Warm up, then measure.
-  await runCycles(server.port, Math.min(200, cycles), width);
-  await settle();
+/**
+ * Server CPU per cycle over one block of cycles. The block ends when every
+ * client has seen its close; the settle lets the server finish the closes.
+ */
+async function blockNs(server: Server, cycles: number): Promise<number> {
   const before = cpuNs(server.child.pid!);
-  await runCycles(server.port, cycles, width);
+  await runCycles(server.port, cycles, Number(values.concurrency));
   await settle();
   return (cpuNs(server.child.pid!) - before) / cycles;
+}
+
+/**
+ * Per-close CPU of the two servers, in rounds that alternate between them
+ * (and alternate which goes first), so that what else the machine does
+ * falls on both alike: the ratio is the median of the rounds' ratios.
+ */
+async function interleaved(alone: Server, crowded: Server, cycles: number, rounds: number): Promise<{ alone: number; crowded: number; ratios: number[] }> {
+  const block = Math.max(1, Math.ceil(cycles / rounds));
+  // Warm both up first.
+  await runCycles(alone.port, Math.min(200, block), Number(values.concurrency));
+  await runCycles(crowded.port, Math.min(200, block), Number(values.concurrency));
+  await settle();
+  const a: number[] = [];
+  const c: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      a.push(await blockNs(alone, block));
+      c.push(await blockNs(crowded, block));
+    } else {
+      c.push(await blockNs(crowded, block));
+      a.push(await blockNs(alone, block));
+    }
+  }
+  return { alone: median(a), crowded: median(c), ratios: a.map((x, i) => c[i] / x).sort((x, y) => x - y) };
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function runCycles(port: number, cycles: number, width: number): Promise<void> {
@@ -174,25 +209,32 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
 async function closeCost(): Promise<void> {
   const cycles = Number(values.cycles);
   const idle = Number(values.idle);
-  const server = await startServer();
+  const rounds = Math.max(1, Number(values.rounds));
+  // Two servers, alike but for the idle connections one of them holds.
+  const alone = await startServer();
+  const crowded = await startServer();
   try {
-    const rssStart = rssBytes(server.child.pid!);
-    const alone = await withTimeout(perCloseNs(server, cycles), 'cycles alone');
-    const rssBefore = rssBytes(server.child.pid!);
-    const baseline = fs.readdirSync(`/proc/${server.child.pid}/fd`).length;
-    const sockets = await withTimeout(openIdle(server, baseline, idle), `${idle} idle connections`);
+    const rssStart = rssBytes(crowded.child.pid!);
+    const baseline = fs.readdirSync(`/proc/${crowded.child.pid}/fd`).length;
+    const rssBefore = rssBytes(crowded.child.pid!);
+    const sockets = await withTimeout(openIdle(crowded, baseline, idle), `${idle} idle connections`);
     await settle();
-    const rssIdle = rssBytes(server.child.pid!);
-    const crowded = await withTimeout(perCloseNs(server, cycles), 'cycles among idle');
-    console.log(`per-close server CPU: ${(alone / 1e6).toFixed(3)} ms with 0 idle, ${(crowded / 1e6).toFixed(3)} ms with ${idle} idle (ratio ${(crowded / alone).toFixed(2)})`);
+    const rssIdle = rssBytes(crowded.child.pid!);
+    const cost = await withTimeout(interleaved(alone, crowded, cycles, rounds), 'cycles');
+    const ratio = median(cost.ratios);
+    const spread = `${cost.ratios[0].toFixed(2)}–${cost.ratios[cost.ratios.length - 1].toFixed(2)}`;
+    console.log(
+      `per-close server CPU, median of ${rounds} interleaved rounds: ${(cost.alone / 1e6).toFixed(3)} ms with 0 idle, ` +
+        `${(cost.crowded / 1e6).toFixed(3)} ms with ${idle} idle (ratio ${ratio.toFixed(2)}; rounds ${spread})`,
+    );
     console.log(`server RSS: ${mb(rssStart)} MB at start, ${((rssIdle - rssBefore) / idle / 1024).toFixed(1)} KB per idle connection (${idle})`);
     for (const s of sockets) s.destroy();
-    await withTimeout(accepted(server, baseline, 0, true), 'connections closed');
+    await withTimeout(accepted(crowded, baseline, 0, true), 'connections closed');
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    console.log(`server RSS 2 s after the ${idle} connections closed: ${mb(rssBytes(server.child.pid!))} MB`);
+    console.log(`server RSS 2 s after the ${idle} connections closed: ${mb(rssBytes(crowded.child.pid!))} MB`);
   } finally {
-    server.child.kill('SIGTERM');
-    await server.exited;
+    for (const server of [alone, crowded]) server.child.kill('SIGTERM');
+    await Promise.all([alone.exited, crowded.exited]);
   }
 }
 
