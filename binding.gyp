@@ -6,7 +6,8 @@
         "native/addon.cc",
         "native/glue/proactor_binding.cc",
         "native/glue/socket_binding.cc",
-        "native/glue/reactor_binding.cc"
+        "native/glue/reactor_binding.cc",
+        "native/glue/ready_watch_dispatch.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

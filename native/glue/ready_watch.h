@@ -3,7 +3,8 @@
 // the proactor (io_uring eventfd) and reactor (epoll fd, poll eventfd)
 // bindings: the post-reactive dispatch strategy. On win32, where a
 // completion port cannot be polled, the backend's own thread calls Wake()
-// instead (glue/ready_watch.cc is POSIX's, win32/ready_watch.cc Windows').
+// instead (glue/ready_watch.cc is POSIX's, win32/ready_watch.cc Windows';
+// glue/ready_watch_dispatch.cc what both share).
 #ifndef ACE_PROACTOR_GLUE_READY_WATCH_H_
 #define ACE_PROACTOR_GLUE_READY_WATCH_H_
 

@@ -40,16 +40,6 @@ ReadyWatch::~ReadyWatch() {
   delete State(platform_);
 }
 
-void ReadyWatch::Hold(bool strong) {
-  if (strong == strong_) return;
-  strong_ = strong;
-  if (strong) {
-    on_ready_.Ref();
-  } else {
-    on_ready_.Unref();
-  }
-}
-
 void ReadyWatch::Start(Napi::Env env, int fd, bool referenced) {
   if (fd < 0) throw SystemError(env, -fd, "notification thread");
   Tsfn* t = State(platform_);
@@ -132,24 +122,5 @@ void ReadyWatch::Wake(void* self) {
 }
 
 void ReadyWatch::OnPoll(uv_poll_s*, int, int) {}
-
-void ReadyWatch::Dispatch(int status) {
-  const Hooks& hooks = hooks_;
-  if (hooks.alive && !hooks.alive()) return;
-  if (hooks.before) hooks.before();
-  Napi::Env env(env_);
-  {
-    Napi::HandleScope scope(env);
-    // A weakly held callback may be gone; nothing is left to wake.
-    if (on_ready_.Value().IsEmpty()) return;
-    try {
-      on_ready_.MakeCallback(env.Global(), {Napi::Number::New(env, status)}, *async_context_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
-    }
-  }
-  // The callback may have closed the backend.
-  if (hooks.after && (!hooks.alive || hooks.alive())) hooks.after();
-}
 
 }  // namespace ace::glue
