@@ -64,33 +64,23 @@ int PollReactor::Add(int fd, uint32_t events) {
   // poll reports a closed fd as POLLNVAL; refuse it now, as epoll_ctl does.
   if (fcntl(fd, F_GETFD) < 0) return -errno;
   std::lock_guard<std::mutex> lock(mu_);
-  if (index_.count(fd)) return -EEXIST;
-  index_.emplace(fd, set_.size());
-  set_.push_back(pollfd{fd, ToPoll(events), 0});
+  if (!set_.Add(pollfd{fd, ToPoll(events), 0})) return -EEXIST;
   SetChanged();
   return 0;
 }
 
 int PollReactor::Modify(int fd, uint32_t events) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = index_.find(fd);
-  if (it == index_.end()) return -ENOENT;
-  set_[it->second].events = ToPoll(events);
+  pollfd* entry = set_.Find(fd);
+  if (entry == nullptr) return -ENOENT;
+  entry->events = ToPoll(events);
   SetChanged();
   return 0;
 }
 
 int PollReactor::Remove(int fd) {
   std::unique_lock<std::mutex> lock(mu_);
-  auto it = index_.find(fd);
-  if (it == index_.end()) return -ENOENT;
-  const size_t i = it->second;
-  index_.erase(it);
-  if (i + 1 != set_.size()) {
-    set_[i] = set_.back();
-    index_[set_[i].fd] = i;
-  }
-  set_.pop_back();
+  if (!set_.Remove(fd)) return -ENOENT;
   if (polling_) {
     SetChanged();
     const uint64_t round = rounds_;
@@ -103,24 +93,12 @@ int PollReactor::Wait(int timeout_ms, int32_t* out, int max) {
   if (max <= 0) return -EINVAL;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    polled_.assign(set_.begin(), set_.end());
+    polled_ = set_.entries();
   }
   const int r = poll(polled_.data(), polled_.size(), timeout_ms);
   if (r < 0) return errno == EINTR ? 0 : -errno;
   if (r == 0) return 0;
-  const size_t n = polled_.size();
-  int count = 0;
-  size_t last = start_;
-  for (size_t k = 0; k < n && count < max; ++k) {
-    const size_t i = (start_ + k) % n;
-    if (polled_[i].revents == 0) continue;
-    out[2 * count] = polled_[i].fd;
-    out[2 * count + 1] = static_cast<int32_t>(FromPoll(polled_[i].revents));
-    ++count;
-    last = i;
-  }
-  start_ = n ? (last + 1) % n : 0;
-  return count;
+  return set_.ReadOut(polled_, out, max, FromPoll);
 }
 
 int PollReactor::NotifyFd() {
@@ -178,7 +156,7 @@ void PollReactor::Watch() {
   for (;;) {
     cv_.wait(lock, [this] { return stopping_ || armed_; });
     if (stopping_) return;
-    copy.assign(set_.begin(), set_.end());
+    copy = set_.entries();
     copy.push_back(pollfd{control_fd_, POLLIN, 0});
     changed_ = false;
     polling_ = true;

@@ -17,10 +17,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "common/reactor_backend.h"
+#include "reactor/poll_set.h"
 
 namespace ace::reactor {
 
@@ -53,15 +53,11 @@ class PollReactor final : public ReactorBackend {
   // guards everything the watcher thread reads
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  // the interest set, in the order it was built
-  std::vector<pollfd> set_;
-  // fd → its index in set_
-  std::unordered_map<int, size_t> index_;
+  static int KeyOf(const pollfd& entry) { return entry.fd; }
+  // the interest set
+  PollSet<pollfd, KeyOf> set_;
   // Wait()'s copy of the set, polled without the lock
   std::vector<pollfd> polled_;
-  // where the next Wait starts reporting, so a busy fd early in the set
-  // cannot starve the rest when more are ready than fit
-  size_t start_ = 0;
   // readable while events wait to be taken; -1 until NotifyFd()
   int notify_fd_ = -1;
   // wakes the watcher out of poll when the set changes or on shutdown

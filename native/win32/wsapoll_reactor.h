@@ -15,10 +15,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "common/reactor_backend.h"
+#include "reactor/poll_set.h"
 
 namespace ace::reactor {
 
@@ -49,10 +49,12 @@ class WsaPollReactor final : public ReactorBackend {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<WSAPOLLFD> set_;
-  std::unordered_map<int, size_t> index_;
+  // A SOCKET is indexed by the int it crosses the boundary as.
+  static int KeyOf(const WSAPOLLFD& entry) { return static_cast<int>(static_cast<intptr_t>(entry.fd)); }
+  // the interest set (reactor/poll_set.h)
+  PollSet<WSAPOLLFD, KeyOf> set_;
+  // Wait()'s copy of the set, polled without the lock
   std::vector<WSAPOLLFD> polled_;
-  size_t start_ = 0;
   // a UDP socket bound to loopback that sends to itself: wakes the watcher
   SOCKET control_ = INVALID_SOCKET;
   std::thread watcher_;
