@@ -21,6 +21,8 @@
           "sources": [
             "native/linux/backends.cc",
             "native/glue/ready_watch.cc",
+            "native/glue/file_binding.cc",
+            "native/linux/open_beneath.cc",
             "native/uring/uring_backend.cc",
             "native/uring/uring_transfer.cc",
             "native/epoll/epoll_backend.cc",

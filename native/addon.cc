@@ -6,6 +6,9 @@
 
 #include "common/backend.h"
 #include "glue/proactor_binding.h"
+#if defined(__linux__)
+#include "glue/file_binding.h"
+#endif  // defined(__linux__)
 #include "glue/reactor_binding.h"
 #include "glue/socket_binding.h"
 
@@ -18,6 +21,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("alignOffset", Napi::Function::New<ace::glue::AlignOffset>(env, "alignOffset"));
   ace::glue::InitSocket(env, exports);
   ace::glue::InitReactor(env, exports);
+  // Linux only (binding.gyp builds the file there): elsewhere exports.file is absent.
+#if defined(__linux__)
+  ace::glue::InitFile(env, exports);
+#endif  // defined(__linux__)
   return exports;
 }
 

@@ -1,5 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { errnoName } from '../../framework/common/errno';
+import { loadNative } from '../../framework/native/loadNative';
 import { contentType } from './contentType';
 import { type TargetPath } from './RequestTarget';
 
@@ -20,28 +22,52 @@ export interface NoFile {
   reason: string;
 }
 
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 /**
  * The directory JAWS serves, and the one way to open a file in it. A path
  * is resolved (symbolic links followed) before anything is opened, and
- * refused unless it lands under the root; the file is then opened without
- * following a link, and what was opened is checked again through
- * /proc/self/fd, so a link swapped in meanwhile is caught and closed. A
- * directory is served by its index.html, else 403; only regular files are
- * opened for reading (O_NONBLOCK, so a FIFO cannot stall the server).
+ * refused unless it lands under the root: links that stay inside are
+ * served, links that lead out are 403. What it resolved to is then opened
+ * relative to the root's directory (opened by prepare() or the first
+ * open(), and held until close()), through no link at all
+ * (openBeneath: openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS on
+ * Linux), so a link swapped in between the resolution and the open makes
+ * the open fail (403) and nothing outside the root is ever opened. Where
+ * the addon has no openBeneath (win32), the resolved path is opened
+ * without following a last link, and what was opened is checked again
+ * through /proc/self/fd, which catches a swapped link only after the open.
+ * A directory is served by its index.html, else 403; only regular files
+ * are opened for reading (O_NONBLOCK, so a FIFO cannot stall the server).
  */
 export class DocumentRoot {
   /** The root with its own links resolved. */
   readonly path: string;
+  /** The root's directory, which files are opened beneath (-1: not yet opened, closed, or no openBeneath). */
+  private dirFd = -1;
+  private closed = false;
+  private readonly beneath = loadNative().file;
 
   constructor(root: string) {
     this.path = realpathSync.native(root);
     if (!statSync(this.path).isDirectory()) throw new Error(`the document root ${root} is not a directory`);
   }
 
+  /** Opens the root's directory now, where files are opened beneath it (else the first open() does). */
+  prepare(): void {
+    if (this.beneath && this.dirFd < 0 && !this.closed) this.dirFd = openSync(this.path, constants.O_RDONLY | constants.O_DIRECTORY);
+  }
+
+  /** Closes the root's directory; open() refuses everything after. */
+  close(): void {
+    if (this.dirFd >= 0) closeSync(this.dirFd);
+    this.dirFd = -1;
+    this.closed = true;
+  }
+
   /** Opens the file target names. */
   open(target: Extract<TargetPath, { ok: true }>): OpenFile | NoFile {
+    if (this.closed) return { ok: false, status: 403, reason: 'the document root is closed' };
     const first = this.openInside(join(this.path, ...target.segments));
     if (!first.ok) return first;
     if (first.isDir) {
@@ -79,35 +105,58 @@ export class DocumentRoot {
     try {
       real = realpathSync.native(candidate);
     } catch (e) {
-      return refusal(e);
+      return refusal((e as NodeJS.ErrnoException).code);
     }
     if (!this.inside(real)) return { ok: false, status: 403, reason: 'a path that leads outside the root' };
-    let fd: number;
-    try {
-      fd = openSync(real, OPEN_FLAGS);
-    } catch (e) {
-      return refusal(e);
-    }
-    let opened: string;
+    const fd = this.beneath ? this.openBeneath(real) : this.openChecked(real);
+    if (typeof fd !== 'number') return fd;
     let isDir: boolean;
     try {
-      opened = readlinkSync(`/proc/self/fd/${fd}`);
       isDir = fstatSync(fd).isDirectory();
     } catch (e) {
       closeSync(fd);
-      return refusal(e);
+      return refusal((e as NodeJS.ErrnoException).code);
+    }
+    return { ok: true, fd, real, isDir };
+  }
+
+  /** real, opened beneath the root's directory through no link. */
+  private openBeneath(real: string): number | NoFile {
+    const relative = real === this.path ? '.' : real.slice(this.path.length).replace(/^\/+/, '');
+    try {
+      this.prepare();
+    } catch (e) {
+      return refusal((e as NodeJS.ErrnoException).code);
+    }
+    const fd = this.beneath!.openBeneath(this.dirFd, relative, OPEN_FLAGS);
+    return fd < 0 ? refusal(errnoName(-fd)) : fd;
+  }
+
+  /** real, opened without following a last link, then checked through /proc/self/fd. */
+  private openChecked(real: string): number | NoFile {
+    let fd: number;
+    try {
+      fd = openSync(real, OPEN_FLAGS | constants.O_NOFOLLOW);
+    } catch (e) {
+      return refusal((e as NodeJS.ErrnoException).code);
+    }
+    let opened: string;
+    try {
+      opened = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch (e) {
+      closeSync(fd);
+      return refusal((e as NodeJS.ErrnoException).code);
     }
     if (!this.inside(opened)) {
       closeSync(fd);
       return { ok: false, status: 403, reason: 'a path that leads outside the root' };
     }
-    return { ok: true, fd, real, isDir };
+    return fd;
   }
 }
 
-/** ENOENT and ENOTDIR: 404; anything else (EACCES, ELOOP, …): 403. */
-function refusal(e: unknown): NoFile {
-  const code = (e as NodeJS.ErrnoException).code;
+/** ENOENT, ENOTDIR and ENAMETOOLONG: 404; anything else (EACCES, ELOOP, EXDEV, …): 403. */
+function refusal(code: string | undefined): NoFile {
   if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return { ok: false, status: 404, reason: 'no such file' };
   return { ok: false, status: 403, reason: `cannot be opened (${code})` };
 }

@@ -81,13 +81,19 @@ export class JawsServer extends Handler {
       throw new ProactorError('unsupported', `JAWS sends files with AsynchTransmitFile, which the ${proactor.backend} backend cannot run; choose another with --backend`);
     }
     this.proactor(proactor);
-    this.acceptor.open(address, {
-      proactor,
-      makeHandler: () => new HttpHandler(this),
-      passAddresses: this.options.accessLog !== undefined,
-      reusePort: listen.reusePort,
-      backlog: listen.backlog,
-    });
+    this.root.prepare();
+    try {
+      this.acceptor.open(address, {
+        proactor,
+        makeHandler: () => new HttpHandler(this),
+        passAddresses: this.options.accessLog !== undefined,
+        reusePort: listen.reusePort,
+        backlog: listen.backlog,
+      });
+    } catch (e) {
+      this.root.close();
+      throw e;
+    }
     const tick = Math.max(10, Math.min(1000, Math.floor(Math.min(this.limits.headerTimeoutMs, this.limits.idleTimeoutMs) / 4)));
     this.sweepTimer = proactor.scheduleTimer(this, undefined, tick, tick);
   }
@@ -158,6 +164,7 @@ export class JawsServer extends Handler {
     if (this.sweepTimer) this.proactor()?.cancelTimer(this.sweepTimer);
     this.sweepTimer = 0;
     this.files.flush();
+    this.root.close();
     return { ...this.stats, openAtShutdown, leftOpen: this.connections.size };
   }
 }

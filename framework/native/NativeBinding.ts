@@ -173,6 +173,18 @@ export interface NativeReactorBackendConstructor {
   new (name: string, events: Int32Array, onReady: (status: number) => void): NativeReactorBackend;
 }
 
+/** File calls the Linux build has (native/common/file_ops.h); each returns the new fd or -errno. */
+export interface NativeFile {
+  /**
+   * Opens path relative to the directory dirFd with open(2) flags (plus O_NOFOLLOW and O_CLOEXEC)
+   * through no symbolic link: a link anywhere in path fails with -ELOOP, an absolute path or a ".."
+   * with -EXDEV. openat2(2) with RESOLVE_BENEATH, else openBeneathByWalk.
+   */
+  openBeneath(dirFd: number, path: string, flags: number): number;
+  /** The same, opening one component at a time with openat(2) and O_NOFOLLOW (what openBeneath does without openat2). */
+  openBeneathByWalk(dirFd: number, path: string, flags: number): number;
+}
+
 export interface NativeBinding {
   Proactor: NativeProactorConstructor;
   /** The proactor backends this build has, most preferred first, comma-separated. */
@@ -183,6 +195,8 @@ export interface NativeBinding {
   /** The reactor demultiplexers this build has, most preferred first, comma-separated. */
   reactorBackends: string;
   socket: NativeSocket;
+  /** Linux only: absent from the win32 build. */
+  file?: NativeFile;
   /** Bytes into buffer at which its memory is aligned to align (a power of two). */
   alignOffset(buffer: Uint8Array, align: number): number;
 }

@@ -77,8 +77,14 @@ describe('request targets', () => {
     symlinkSync(join(www, 'docs'), join(www, 'docs-link'));
     symlinkSync('loop', join(www, 'loop'));
     root = new DocumentRoot(www);
+    // The root's directory is opened at the first request and held: here, before the per-test fd count.
+    const first = root.open({ ok: true, segments: [], dir: true });
+    if (first.ok) closeSync(first.fd);
   });
-  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  afterAll(() => {
+    root.close();
+    rmSync(base, { recursive: true, force: true });
+  });
 
   const open = (target: string) => {
     const t = decodeTarget(target);
@@ -111,6 +117,18 @@ describe('request targets', () => {
     expect(open('/')).toEqual({ status: 200, size: 11, type: 'text/html; charset=utf-8' });
     expect(contentType('X.PNG')).toBe('image/png');
     expect(contentType('noext')).toBe('application/octet-stream');
+  });
+
+  it('should refuse everything once closed, and close once', () => {
+    const closing = new DocumentRoot(join(base, 'www'));
+    const t = decodeTarget('/docs/a.txt');
+    if (!t.ok) throw new Error(t.reason);
+    const f = closing.open(t);
+    expect(f.ok).toBe(true);
+    if (f.ok) closeSync(f.fd);
+    closing.close();
+    closing.close();
+    expect(closing.open(t)).toEqual({ ok: false, status: 403, reason: 'the document root is closed' });
   });
 
   it('should refuse a root that is not a directory', () => {
