@@ -41,7 +41,8 @@
             "native/win32/win_errors.cc",
             "native/win32/reactor_backends.cc",
             "native/win32/wsapoll_reactor.cc",
-            "native/iocp/iocp_backend.cc"
+            "native/iocp/iocp_backend.cc",
+            "native/iocp/iocp_transfer.cc"
           ],
           "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0602"],
           "libraries": ["-lws2_32", "-lmswsock", "-lntdll"],

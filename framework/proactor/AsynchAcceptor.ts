@@ -72,7 +72,10 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
   /** Listens on address and starts the initial accepts. */
   open(address: InetAddr, options: AsynchAcceptorOptions<H> = {}): void {
     if (this.listener.handle() !== INVALID_HANDLE) throw new ProactorError('invalid-argument', 'AsynchAcceptor is already open');
-    this.options = { ...this.options, ...options };
+    // An option given as undefined keeps its default (a spread would
+    // replace it: a backlog of undefined made no initial accepts).
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.options = { ...this.options, ...given };
     const { backlog, reuseAddr, reusePort } = this.options;
     this.listener.open(address, { backlog, reuseAddr, reusePort });
     this.family = address.family;

@@ -163,8 +163,11 @@ function fileSize(name: string, file: Handle): number {
   try {
     stat = fstatSync(file);
   } catch (e) {
-    const errno = -((e as NodeJS.ErrnoException).errno ?? -Errno.EBADF);
-    throw new ProactorError('invalid-argument', `${name}: file handle ${file}: ${(e as NodeJS.ErrnoException).code ?? 'EBADF'}`, errno, 'fstat');
+    // By its name: Node's errno numbers are libuv's, which are not the
+    // platform's on win32 (UV_EBADF is -4083 there).
+    const code = (e as NodeJS.ErrnoException).code ?? 'EBADF';
+    const errno = (Errno as Record<string, number | undefined>)[code] ?? Errno.EBADF;
+    throw new ProactorError('invalid-argument', `${name}: file handle ${file}: ${code}`, errno, 'fstat');
   }
   if (!stat.isFile()) throw new ProactorError('invalid-argument', `${name}: file handle ${file} is not a regular file`);
   return stat.size;

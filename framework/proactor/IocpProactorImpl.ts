@@ -9,8 +9,9 @@ const REQUIRED: readonly NativeVerb[] = ['nop', 'read', 'write', 'readv', 'write
 
 /**
  * ACE_WIN32_Proactor — the Proactor implementation over a Windows I/O
- * completion port: overlapped WSARecv/WSASend, AcceptEx, ConnectEx and
- * ReadFile/WriteFile are the asynchronous operations, the port is the
+ * completion port: overlapped WSARecv/WSASend, WSARecvMsg/WSASendMsg,
+ * AcceptEx, ConnectEx, TransmitFile and ReadFile/WriteFile are the
+ * asynchronous operations, the port is the
  * Completion Event Queue, GetQueuedCompletionStatusEx the demultiplexer.
  * Post-reactive dispatch runs a waiter thread that dequeues in batches and
  * wakes this thread once per batch. It has no registered buffers, buffer

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "iocp/iocp_op.h"
 #include "win32/win_errors.h"
 
 namespace ace::iocp {
@@ -23,12 +24,8 @@ constexpr ULONG_PTR kKeyStop = 2;
 // the earliest deadline changed: a waiter blocked in the port waits anew
 constexpr ULONG_PTR kKeyTimers = 3;
 
-// Room AcceptEx needs for each address: the largest sockaddr plus 16.
-constexpr DWORD kAcceptAddrLen = sizeof(sockaddr_storage) + 16;
 // Packets taken by one GetQueuedCompletionStatusEx.
 constexpr ULONG kBatch = 256;
-
-enum class Kind : uint8_t { kSocketIo, kFileIo, kAccept, kConnect, kTimer, kPosted, kClose };
 
 // CLOCK_MONOTONIC as process.hrtime() reads it on Windows (libuv's
 // uv_hrtime: the performance counter).
@@ -43,52 +40,16 @@ int64_t NowNs() {
   return static_cast<int64_t>(static_cast<double>(c.QuadPart) * 1e9 / static_cast<double>(freq));
 }
 
-// Node's fd -> its HANDLE: libuv's uv_get_osfhandle, exported by node.exe
-// (Node's C runtime keeps the fd table; an addon's runtime has another).
+}  // namespace
+
 HANDLE OsHandle(int fd) {
+  // Node's C runtime keeps the fd table; an addon's runtime has another.
   using Fn = HANDLE (*)(int);
   static const Fn fn = reinterpret_cast<Fn>(
       reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(nullptr), "uv_get_osfhandle")));
   if (fn == nullptr) return INVALID_HANDLE_VALUE;
   return fn(fd);
 }
-
-template <typename T>
-T Extension(SOCKET s, GUID guid) {
-  T fn = nullptr;
-  DWORD bytes = 0;
-  if (WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof guid, &fn, sizeof fn,
-               &bytes, nullptr, nullptr) != 0) {
-    return nullptr;
-  }
-  return fn;
-}
-
-}  // namespace
-
-struct IocpBackend::Op {
-  // first: the packet's lpOverlapped is the Op
-  OVERLAPPED ov;
-  Operation op;
-  Kind kind = Kind::kPosted;
-  // the result of a posted completion
-  int32_t res = 0;
-  // the socket the kernel runs it on (counted in per_handle_)
-  uintptr_t handle = 0;
-  bool counted = false;
-  // a file reopened for overlapped I/O, closed when the packet comes
-  HANDLE file = INVALID_HANDLE_VALUE;
-  // the socket AcceptEx accepts into, and the addresses it writes
-  SOCKET accept_sock = INVALID_SOCKET;
-  char accept_buf[2 * kAcceptAddrLen];
-  // WSARecv's flags in and out
-  DWORD flags = 0;
-  std::vector<WSABUF> bufs;
-  // a file readv/writev of several blocks goes through one buffer
-  std::vector<char> bounce;
-  // a timer's deadline (ns) while it is in timers_
-  int64_t deadline = 0;
-};
 
 std::unique_ptr<IocpBackend> IocpBackend::Create(const BackendOptions&, int* err,
                                                  std::string* what) {
@@ -149,6 +110,7 @@ bool IocpBackend::Supports(OpCode op) const {
     case OpCode::kReadv: case OpCode::kWritev: case OpCode::kRecv:
     case OpCode::kSend: case OpCode::kAccept: case OpCode::kConnect:
     case OpCode::kClose: case OpCode::kTimeout: case OpCode::kCancel:
+    case OpCode::kRecvMsg: case OpCode::kSendMsg: case OpCode::kSendfile:
       return true;
     default:
       return false;
@@ -247,6 +209,12 @@ int IocpBackend::Begin(Op* op) {
       return BeginSocketIo(op, false);
     case OpCode::kSend:
       return BeginSocketIo(op, true);
+    case OpCode::kRecvMsg:
+      return BeginMessage(op, false);
+    case OpCode::kSendMsg:
+      return BeginMessage(op, true);
+    case OpCode::kSendfile:
+      return BeginTransmit(op);
     default:
       return -EOPNOTSUPP;
   }
@@ -502,7 +470,8 @@ void IocpBackend::Cancel(uint64_t target) {
       if (armed) Post(op, -ECANCELED);
       return;
     }
-    case Kind::kSocketIo: case Kind::kAccept: case Kind::kConnect:
+    case Kind::kSocketIo: case Kind::kMessage: case Kind::kTransmit:
+    case Kind::kAccept: case Kind::kConnect:
       CancelIoEx(reinterpret_cast<HANDLE>(op->handle), &op->ov);
       return;
     case Kind::kFileIo:
@@ -530,8 +499,15 @@ bool IocpBackend::Finish(const OVERLAPPED_ENTRY& e, Completion* out) {
     const LONG status = static_cast<LONG>(op->ov.Internal);
     res = status >= 0 ? static_cast<int32_t>(e.dwNumberOfBytesTransferred)
                       : win32::NegErrno(RtlNtStatusToDosError(status));
+    if (op->kind == Kind::kMessage || op->kind == Kind::kTransmit) {
+      res = FinishTransfer(op, status, static_cast<int32_t>(e.dwNumberOfBytesTransferred));
+    }
   }
   switch (op->kind) {
+    case Kind::kTransmit:
+      if (op->file != INVALID_HANDLE_VALUE) CloseHandle(op->file);
+      op->file = INVALID_HANDLE_VALUE;
+      break;
     case Kind::kFileIo:
       CloseHandle(op->file);
       op->file = INVALID_HANDLE_VALUE;

@@ -1,5 +1,7 @@
 // The Asynchronous Operation Processor on Windows: an I/O completion port.
-// Sockets run overlapped WSARecv/WSASend, AcceptEx and ConnectEx; files
+// Sockets run overlapped WSARecv/WSASend, AcceptEx and ConnectEx,
+// datagrams WSARecvMsg/WSASendMsg, a transmit-file's file bytes
+// TransmitFile; files
 // run overlapped ReadFile/WriteFile at offsets on a handle reopened for
 // overlapped I/O; timers are a deadline-ordered set whose due entries are
 // queued whenever the port is waited on (its wait times out at the
@@ -55,7 +57,7 @@ class IocpBackend final : public Backend {
   void SetWaker(void (*wake)(void* arg), void* arg) override;
 
   // One operation in the kernel: the OVERLAPPED first, then what it
-  // points at. Lives until its packet is dequeued.
+  // points at. Lives until its packet is dequeued (iocp/iocp_op.h).
   struct Op;
 
  private:
@@ -69,6 +71,14 @@ class IocpBackend final : public Backend {
   int BeginAccept(Op* op);
   int BeginConnect(Op* op);
   int BeginTimer(Op* op);
+  // WSARecvMsg / WSASendMsg on the WSAMSG in the caller's message block
+  // (iocp_transfer.cc).
+  int BeginMessage(Op* op, bool send);
+  // TransmitFile of a window of the file (iocp_transfer.cc).
+  int BeginTransmit(Op* op);
+  // A datagram's or a transmit-file's result from its packet's NTSTATUS
+  // and byte count; for a receive, the message flags written back.
+  int32_t FinishTransfer(Op* op, LONG status, int32_t res);
   // Cancels fd's operations, then closes it once they have all come back.
   void BeginClose(Op* op);
   void Cancel(uint64_t target);
@@ -97,6 +107,8 @@ class IocpBackend final : public Backend {
   LPFN_ACCEPTEX accept_ex_ = nullptr;
   LPFN_CONNECTEX connect_ex_ = nullptr;
   LPFN_GETACCEPTEXSOCKADDRS get_accept_ex_sockaddrs_ = nullptr;
+  LPFN_WSARECVMSG recv_msg_ = nullptr;
+  LPFN_TRANSMITFILE transmit_file_ = nullptr;
   // operations prepared since the last Submit(), in order
   std::vector<Op*> prepared_;
   // token -> operation, for every operation in the kernel

@@ -67,8 +67,19 @@ const Constants& GetConstants() {
 
 int Open(int family, int type, int protocol) {
   if (!Started()) return -ENETDOWN;
-  return Adopt(WSASocketW(family, type, protocol, nullptr, 0,
-                          WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT));
+  const int fd = Adopt(WSASocketW(family, type, protocol, nullptr, 0,
+                                  WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT));
+  if (fd >= 0 && type == SOCK_DGRAM) {
+    // Windows fails a UDP socket's next receive with WSAECONNRESET when a
+    // datagram it sent met a closed port; Linux reports nothing to an
+    // unconnected socket. Turned off, as on Linux; a refusal changes
+    // nothing.
+    BOOL report = FALSE;
+    DWORD bytes = 0;
+    WSAIoctl(S(fd), SIO_UDP_CONNRESET, &report, sizeof report, nullptr, 0, &bytes, nullptr,
+             nullptr);
+  }
+  return fd;
 }
 
 int SetOption(int fd, int level, int name, int value) {
@@ -187,8 +198,8 @@ int Dup(int fd) {
 }
 
 // A datagram's message block in Winsock's own header, WSAMSG. The
-// caller's iovecs follow it in POSIX layout; the iocp backend has no
-// datagram verbs yet, and would convert them to WSABUFs when it does.
+// caller's iovecs follow it in POSIX layout; the iocp backend points the
+// WSAMSG at WSABUFs made of them when the operation starts.
 const MessageLayout& GetMessageLayout() {
   static const MessageLayout m{
       static_cast<uint32_t>((sizeof(WSAMSG) + 7) & ~size_t{7}),

@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_LIMITS } from '../../applications/jaws/JawsLimits';
 import { backends, gap } from '../support/backends';
+import { jawsPosixPaths } from '../support/platform';
 import { expectNoFdLeaksAroundServers, fetchOnce, makeRoot, parseResponses, RawClient, startJaws, waitFor, type InProcessJaws } from './support';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-ROOT';
@@ -18,7 +19,7 @@ const STATUS_LINE = /^HTTP\/1\.1 (\d{3}) [A-Za-z -]+\r\n/;
 expectNoFdLeaksAroundServers();
 
 describe.each(backends)('JAWS on %s, given bad input', (backend) => {
-  const why = gap(backend, 'sendfile');
+  const why = gap(backend, 'sendfile') ?? jawsPosixPaths;
   if (why) {
     it.skip(`JAWS, given bad input (skipped: ${why})`, () => undefined);
     return;

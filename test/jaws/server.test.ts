@@ -3,6 +3,7 @@ import { renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { Agent, get, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { backends, gap } from '../support/backends';
+import { jawsPosixPaths } from '../support/platform';
 import { expectNoFdLeaksAroundServers, fetchOnce, makeRoot, RawClient, startJaws, waitFor, type InProcessJaws } from './support';
 
 const MiB = 1024 * 1024;
@@ -41,7 +42,7 @@ const GET = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${
 expectNoFdLeaksAroundServers();
 
 describe.each(backends)('JAWS on %s', (backend) => {
-  const why = gap(backend, 'sendfile');
+  const why = gap(backend, 'sendfile') ?? jawsPosixPaths;
   if (why) {
     it.skip(`JAWS (skipped: ${why})`, () => undefined);
     return;

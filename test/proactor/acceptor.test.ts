@@ -101,6 +101,20 @@ describe.each(backends)('AsynchAcceptor and AsynchConnector on %s', (backend) =>
     await dispatchUntil(proactor, () => closed, 'the acceptor to close');
   });
 
+  it('should take an option given as undefined as its default, and accept with single accepts', async () => {
+    const acceptor = new AsynchAcceptor<Probe>();
+    // As a caller passing its own optional settings through does.
+    acceptor.open(new InetAddr(0, '127.0.0.1'), { proactor, makeHandler: make, backlog: undefined, reusePort: undefined, numberOfInitialAccepts: undefined, multishot: false });
+    expect(proactor.inflight()).toBe(16); // min(backlog 511, 16)
+    const connector = new AsynchConnector<Probe>();
+    connector.open({ proactor, makeHandler: make });
+    connector.connect(acceptor.getLocalAddr());
+    await dispatchUntil(proactor, () => handlers.length === 2 && handlers.every((h) => h.calls.includes('open')), 'both sides');
+    let closed = false;
+    void acceptor.close().then(() => (closed = true));
+    await dispatchUntil(proactor, () => closed, 'the acceptor to close');
+  });
+
   it('should close a connection validateConnection refuses, and keep accepting', async () => {
     const refused: string[] = [];
     const acceptor = new (class extends AsynchAcceptor<Probe> {

@@ -338,7 +338,8 @@ describe.each(backends)('%s', (backend) => {
         }
       })() as ProactorError;
       expect([bad.kind, bad.code]).toEqual(['invalid-argument', 'EBADF']);
-      expect(() => e.tf.transmitFile(e.receiver, null)).toThrow(/not a regular file/);
+      // On win32 a socket's number is no C runtime file descriptor at all.
+      expect(() => e.tf.transmitFile(e.receiver, null)).toThrow(process.platform === 'win32' ? /: EBADF/ : /not a regular file/);
       const fd = file(Buffer.from('x'));
       expect(() => e.tf.transmitFile(fd, null, -1)).toThrow(ProactorError);
       expect(() => e.tf.transmitFile(fd, null, 0, -5)).toThrow(ProactorError);

@@ -36,3 +36,12 @@ export const noReusePort: string | undefined =
  */
 export const noSocketDup: string | undefined =
   process.platform === 'win32' ? 'win32: Winsock has no dup() for sockets' : undefined;
+
+/**
+ * Why JAWS cannot serve files here, or undefined where it can: its
+ * DocumentRoot takes a file to be inside the root when its real path
+ * starts with the root and '/', and on win32 real paths are separated by
+ * '\', so every file is refused (403).
+ */
+export const jawsPosixPaths: string | undefined =
+  process.platform === 'win32' ? "win32: JAWS's DocumentRoot tests containment with a '/' separator and refuses every file (403)" : undefined;
