@@ -1,12 +1,16 @@
 /**
  * Fault: the process runs out of file descriptors while connections wait
- * to be accepted. The server (emfileServer.ts, a child process whose soft
- * RLIMIT_NOFILE leaves it a few spare fds) must back off instead of
- * retrying at once, and accept the waiting connections when fds come back.
+ * to be accepted. The server must back off instead of retrying at once,
+ * and accept the waiting connections when fds come back. Two servers, as
+ * child processes whose soft RLIMIT_NOFILE leaves them a few spare fds:
+ * emfileServer.ts (the Proactor's AsynchAcceptor), and the example server
+ * (a Reactor acceptor handing connections to the Proactor).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { startServer } from '../applications/support';
 import { backends } from '../support/backends';
 import { expectNoFdLeaks } from '../support/leaks';
 import { onlyOnLinux, skipNote } from '../support/platform';
@@ -14,7 +18,7 @@ import { onlyOnLinux, skipNote } from '../support/platform';
 const SERVER = join(__dirname, '..', '..', 'dist', 'test', 'faults', 'emfileServer.js');
 const CLIENTS = 24;
 const SPARE_FDS = 8;
-/** AsynchAcceptor's back-off after EMFILE. */
+/** The acceptors' back-off after EMFILE (AsynchAcceptor's, PassiveEventHandler's). */
 const BACKOFF_MS = 100;
 const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
 const skip = onlyOnLinux ?? (hasPrlimit ? undefined : 'prlimit (util-linux) is missing: no way to lower the limit');
@@ -108,6 +112,57 @@ async function until(done: () => boolean, what: () => string, limitMs = 20_000):
       for (const c of clients) c.socket.destroy();
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
+    }
+  }, 60_000);
+});
+
+/** Lowers pid's soft RLIMIT_NOFILE to the fds it has open now plus spare. */
+function leaveSpareFds(pid: number, spare: number): void {
+  const hard = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!.split(/\s+/)[4];
+  const open = readdirSync(`/proc/${pid}/fd`).length;
+  const run = spawnSync('prlimit', ['--pid', String(pid), `--nofile=${open + spare}:${hard}`], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`prlimit failed: ${run.stderr}`);
+}
+
+(skip ? describe.skip : describe).each(backends)(`the example server out of file descriptors, on %s${skipNote(skip)}`, (backend) => {
+  it('should pause accepting on EMFILE, once per back-off, and serve every waiting client once fds come back', async () => {
+    const server = await startServer(['--backend', backend, '--verbose']);
+    const clients: Client[] = [];
+    try {
+      leaveSpareFds(server.pid, SPARE_FDS);
+      for (let i = 0; i < CLIENTS; i++) {
+        const c: Client = { socket: connect(server.port, '127.0.0.1'), received: '', closed: false };
+        c.socket.setEncoding('utf8');
+        c.socket.on('data', (d: string) => (c.received += d));
+        c.socket.on('error', () => undefined);
+        c.socket.on('close', () => (c.closed = true));
+        c.socket.write(`hello ${i}\n`);
+        clients.push(c);
+      }
+      const pauses = () => server.stderr().split('\n').filter((l) => l.endsWith('accept: EMFILE; pausing for a moment')).length;
+      await until(() => pauses() > 0, () => `a pause on EMFILE (stderr: ${server.stderr().slice(-300)})`);
+      const before = pauses();
+      const stallMs = 1000;
+      await new Promise((resolve) => setTimeout(resolve, stallMs));
+      expect(pauses() - before).toBeLessThanOrEqual(stallMs / BACKOFF_MS + 5);
+      const served = () => clients.filter((c, i) => c.received === `Echo - hello ${i}\n`);
+      expect(served().length).toBeLessThan(CLIENTS);
+
+      await until(
+        () => {
+          for (const c of served()) if (!c.socket.writableEnded) c.socket.end();
+          return served().length === CLIENTS;
+        },
+        () => `every client's reply (${served().length} of ${CLIENTS})`,
+      );
+      for (const [i, c] of clients.entries()) expect(c.received).toBe(`Echo - hello ${i}\n`);
+      await until(() => clients.every((c) => c.closed), () => 'every client closed');
+      const exit = await server.stop('SIGTERM');
+      expect(exit.code).toBe(0);
+      expect(exit.stdout).toMatch(new RegExp(`stopped: ${CLIENTS} connections accepted, 0 open at shutdown, ${CLIENTS} closed, 0 left open; ${CLIENTS} lines echoed, 0 lines too long, 0 connections failed, 0 timed out\n$`));
+    } finally {
+      for (const c of clients) c.socket.destroy();
+      await server.stop('SIGKILL');
     }
   }, 60_000);
 });
