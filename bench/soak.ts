@@ -331,12 +331,18 @@ async function soak(): Promise<Report> {
   return report;
 }
 
+/** At most n samples, evenly spread, the first and the last kept (--json has them all). */
+function thin<T>(samples: T[], n: number): T[] {
+  if (samples.length <= n) return samples;
+  return Array.from({ length: n }, (_, i) => samples[Math.round((i * (samples.length - 1)) / (n - 1))]);
+}
+
 function print(r: Report): void {
   const lines = [
     `soak: example_proactor server, backend ${r.backend}, dispatch ${r.dispatch}: ${r.connections} connections × ${r.seconds} s, ${r.pipeline} lines per write`,
     `  opened in ${r.connectSeconds.toFixed(1)} s`,
     `  ${r.linesVerified} lines verified (${r.linesPerSecond} lines/s), ${r.errors.length} errors`,
-    `  server RSS (MiB) by second: ${r.rss.map(([t, mb]) => `${t}s ${mb}`).join(', ')}`,
+    `  server RSS (MiB) by second: ${thin(r.rss, 13).map(([t, mb]) => `${t}s ${mb}`).join(', ')}`,
     `  server fds: ${r.fds.before} before, ${r.fds.open} with ${r.connections} open, ${r.fds.after} after the clients closed them (in ${r.closeSeconds.toFixed(1)} s)`,
     `  SIGTERM with ${r.connections} open: exited in ${r.shutdown.seconds.toFixed(2)} s, code ${r.shutdown.code}; ${r.shutdown.summary}`,
     ...r.errors.map((e) => `  error: ${e}`),
