@@ -69,7 +69,8 @@ async function until(done: () => boolean, what: () => string, limitMs = 20_000):
     const out = lines(child);
     const clients: Client[] = [];
     try {
-      const port = Number((await out.next(/^listening (\d+)$/))[1]);
+      // A child node can take seconds to start on a loaded machine.
+      const port = Number((await out.next(/^listening (\d+)$/, 30_000))[1]);
       for (let i = 0; i < CLIENTS; i++) {
         const c: Client = { socket: connect(port, '127.0.0.1'), received: '', closed: false };
         c.socket.setEncoding('utf8');
@@ -113,7 +114,7 @@ async function until(done: () => boolean, what: () => string, limitMs = 20_000):
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     }
-  }, 60_000);
+  }, 90_000);
 });
 
 /** Lowers pid's soft RLIMIT_NOFILE to the fds it has open now plus spare. */
@@ -164,5 +165,5 @@ function leaveSpareFds(pid: number, spare: number): void {
       for (const c of clients) c.socket.destroy();
       await server.stop('SIGKILL');
     }
-  }, 60_000);
+  }, 90_000);
 });
