@@ -156,6 +156,8 @@ class Conversation {
   private wake: (() => void) | undefined;
   verified = 0;
   failed = false;
+  /** Set once this side closes, or the server is told to: an EOF is expected from then on. */
+  closing = false;
 
   constructor(
     readonly id: number,
@@ -171,8 +173,6 @@ class Conversation {
       if (!this.closing) this.error('the server closed the connection');
     });
   }
-
-  closing = false;
 
   /** Sends n lines in one write; resolves when all their replies are verified (or the connection failed). */
   exchange(n: number): Promise<void> {
@@ -210,7 +210,7 @@ class Conversation {
       const line = this.buffered.slice(0, nl);
       this.buffered = this.buffered.slice(nl + 1);
       const want = this.pending.shift();
-      if (want === undefined || line !== `Echo - ${want}`) return this.error(`connection ${this.id}: got ${JSON.stringify(line.slice(0, 80))}, expected ${JSON.stringify(`Echo - ${want}`.slice(0, 80))}`);
+      if (want === undefined || line !== `Echo - ${want}`) return this.error(`got ${JSON.stringify(line.slice(0, 80))}, expected ${JSON.stringify(`Echo - ${want}`.slice(0, 80))}`);
       this.verified++;
     }
     if (this.pending.length === 0) this.settle();
