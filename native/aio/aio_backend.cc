@@ -26,6 +26,9 @@ enum Direction { kIn = 0, kOut = 1 };
 // never interleave and a write is never split by another.
 struct Lane {
   int fd = -1;
+  // fd is the FdState's own fd, not a dup (none was left): not closed with
+  // the lane
+  bool shared = false;
   std::deque<AioBackend::Request*> queue;
   AioBackend::Request* running = nullptr;
 };
@@ -183,7 +186,7 @@ void Finish(Request* req, int32_t res) {
 void Release(Core& core, FdState& state) {
   if (!state.detached || state.Running()) return;
   for (Lane& lane : state.lanes) {
-    if (lane.fd >= 0) close(lane.fd);
+    if (lane.fd >= 0 && !lane.shared) close(lane.fd);
     lane.fd = -1;
   }
   if (state.has_close) {
@@ -515,10 +518,18 @@ void AioBackend::StartIo(const Operation& op) {
     }
     for (Lane& lane : state->lanes) {
       lane.fd = fcntl(op.fd, F_DUPFD_CLOEXEC, 0);
+      if (lane.fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+        // Out of descriptors (a connection accepted at the limit): the lane
+        // uses the fd itself. glibc then runs the fd's reads and writes one
+        // at a time, a write waiting at most a slice behind a read, but the
+        // connection is served instead of failing its first operation.
+        lane.fd = op.fd;
+        lane.shared = true;
+      }
       if (lane.fd < 0) {
         const int r = -errno;
         for (Lane& l : state->lanes) {
-          if (l.fd >= 0) close(l.fd);
+          if (l.fd >= 0 && !l.shared) close(l.fd);
         }
         core.Complete(op.user_data, r);
         return;

@@ -244,23 +244,6 @@ describe.each(backends)('operations on the %s backend', (backend) => {
     });
   });
 
-  describe('when the submission queue is full', () => {
-    it('should queue operations in user space and run them all', async () => {
-      await proactor.close();
-      proactor = new Proactor({ backend, sqEntries: 8 });
-      const pairs = Array.from({ length: 40 }, socketPair);
-      for (const [a, b] of pairs) closeAfter.push(a, b);
-      const rec = new Recorder(proactor);
-      pairs.forEach(([a], i) => streams(rec, a, proactor).rs.read(new MessageBlock(8), 8, i));
-      proactor.handleEvents(0);
-      pairs.forEach(([, b], i) => sock.sendNow(b, Buffer.from(`m${i}`), 0, `m${i}`.length));
-      await dispatchUntil(proactor, () => rec.results.length === 40, '40 reads');
-      for (const r of rec.results as AsynchReadStreamResult[]) {
-        expect(r.messageBlock.data().toString()).toBe(`m${r.act}`);
-      }
-    });
-  });
-
   describe('when stream addresses are asked for', () => {
     it('should give both ends of a TCP connection', async () => {
       const { server, client } = await tcpPair(proactor);
