@@ -6,6 +6,7 @@
  * Flags: --quick (or BENCH_QUICK=1), --runs N, --warmup S, --duration S,
  * --servers id,id (also variants: uring/post-reactive+defer-taskrun+sqpoll)
  * --loads id,id  --no-strace  --docs FILE  --no-docs,
+ * --noise-retries N (how often a noisy run is repeated; 0 keeps it, marked †),
  * --from-results FILE (no measuring: report a saved bench/out/results.json).
  * Quick runs do not touch docs/ unless --docs is given.
  */
@@ -21,12 +22,12 @@ import { canPin, killAll, sleep, stop } from './lib/processes';
 import { NOISE_LIMIT_PCT, waitForQuiet } from './lib/quiet';
 import { markdownReport, textReport, writeCharts } from './lib/report';
 import { type BenchResults, type Cell, summarize } from './lib/results';
-import { type Paths, type RunningServer, type ServerSpec, serverSpecs, startServer, variantSpec } from './lib/servers';
+import { COMPARED, type Paths, type RunningServer, type ServerSpec, serverSpecs, startServer, variantSpec } from './lib/servers';
 import { canStrace, countSyscalls } from './lib/syscalls';
 
 const SERVER_CPU = 0;
 const LOADGEN_CPU = 1;
-/** Noisy runs (other processes took CPU) are repeated this many times. */
+/** Noisy runs (other processes took CPU) are repeated this many times, unless --noise-retries says otherwise. */
 const NOISE_RETRIES = 3;
 /** How long to wait for other processes to go quiet before repeating a noisy run. */
 const QUIET_WAIT_MS = 60000;
@@ -43,9 +44,11 @@ const { values: flags } = parseArgs({
     docs: { type: 'string' },
     'no-docs': { type: 'boolean', default: false },
     'from-results': { type: 'string' },
+    'noise-retries': { type: 'string' },
   },
 });
 
+const noiseRetries = Number(flags['noise-retries'] ?? NOISE_RETRIES);
 const root = path.resolve(__dirname, '../..');
 const paths: Paths = { root, distBench: __dirname, out: path.join(root, 'bench/out') };
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -89,7 +92,7 @@ async function measure(server: RunningServer, load: Load, cell: Cell, ours: Set<
       return;
     }
     const noisy = result.foreign_cpu_pct > NOISE_LIMIT_PCT;
-    if (noisy && attempt < NOISE_RETRIES) {
+    if (noisy && attempt < noiseRetries) {
       cell.discardedNoisy++;
       log(`    ${server.spec.id}: other processes took ${result.foreign_cpu_pct.toFixed(0)}% of a core; repeating when the box is quiet`);
       await waitForQuiet(ours, QUIET_WAIT_MS);
@@ -147,9 +150,11 @@ async function benchLoad(load: Load, specs: ServerSpec[], results: BenchResults)
       }
     }
     for (const cell of cells.values()) if (cell.runs.length > 0) cell.summary = summarize(cell.runs);
-    if (load.syscalls && results.strace) {
+    // Every server's under the loads marked so; the compared servers' under every load.
+    const traced = running.filter((s) => load.syscalls || COMPARED.includes(s.spec.id));
+    if (results.strace && traced.length > 0) {
       log('  system calls (strace -c -f):');
-      for (const server of running) {
+      for (const server of traced) {
         const cell = cells.get(server.spec.id)!;
         if (!cell.failure) await countServerSyscalls(server, load, cell, ours, syscallSeconds);
       }
@@ -188,8 +193,8 @@ async function main(): Promise<void> {
   const strace = !flags['no-strace'] && canStrace();
   if (!strace) log(flags['no-strace'] ? 'system calls not counted (--no-strace)' : 'strace is not installed: system calls not counted');
   if (!canPin()) log('taskset is not available: server and load generator are not pinned');
-  const estimate = loads.length * specs.length * timing.runs * (timing.warmup + timing.duration + 0.5)
-    + loads.filter((l) => l.syscalls).length * specs.length * (strace ? timing.syscallSeconds + 1 : 0);
+  const tracedCells = loads.reduce((n, l) => n + specs.filter((s) => l.syscalls || COMPARED.includes(s.id)).length, 0);
+  const estimate = loads.length * specs.length * timing.runs * (timing.warmup + timing.duration + 0.5) + (strace ? tracedCells * (timing.syscallSeconds + 1) : 0);
   log(`servers: ${specs.map((s) => s.id).join(', ')}; ${loads.length} loads; about ${Math.ceil(estimate / 60)} min`);
 
   const results: BenchResults = {
