@@ -6,27 +6,37 @@
  * Flags: --quick (or BENCH_QUICK=1), --runs N, --warmup S, --duration S,
  * --servers id,id (also variants: uring/post-reactive+defer-taskrun+sqpoll)
  * --loads id,id  --no-strace  --docs FILE  --no-docs,
+ * --noise-retries N (how often a noisy run is repeated; 0 keeps it, marked †),
+ * --memory (measure memory per idle connection; a full run does),
+ * --memory-only (that and no load), --no-memory,
  * --from-results FILE (no measuring: report a saved bench/out/results.json).
- * Quick runs do not touch docs/ unless --docs is given.
+ * Quick runs do not touch docs/ unless --docs is given. The main generated
+ * section of docs/benchmarks.md is rewritten by a full run (every default
+ * server and load) or when --docs is given; the Reactor-vs-Proactor section
+ * by any run with at least two of its servers, the memory section by any
+ * run that measured memory.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildC } from './lib/build';
+import { compareReport, memoryReport } from './lib/compareReport';
 import { writeGeneratedSection } from './lib/docs';
 import { type Load, type RunResult, runLoadgen } from './lib/loadgen';
 import { fullLoads, quickLoads } from './lib/loads';
 import { describeMachine } from './lib/machine';
+import { IDLE_CONNECTIONS, measureMemory, memorySpecs, raiseNofile } from './lib/memory';
 import { canPin, killAll, sleep, stop } from './lib/processes';
 import { NOISE_LIMIT_PCT, waitForQuiet } from './lib/quiet';
 import { markdownReport, textReport, writeCharts } from './lib/report';
 import { type BenchResults, type Cell, summarize } from './lib/results';
-import { type Paths, type RunningServer, type ServerSpec, serverSpecs, startServer, variantSpec } from './lib/servers';
+import { COMPARED, type Paths, type RunningServer, type ServerSpec, serverSpecs, startServer, variantSpec } from './lib/servers';
 import { canStrace, countSyscalls } from './lib/syscalls';
 
 const SERVER_CPU = 0;
 const LOADGEN_CPU = 1;
-/** Noisy runs (other processes took CPU) are repeated this many times. */
+/** Noisy runs (other processes took CPU) are repeated this many times, unless --noise-retries says otherwise. */
 const NOISE_RETRIES = 3;
 /** How long to wait for other processes to go quiet before repeating a noisy run. */
 const QUIET_WAIT_MS = 60000;
@@ -43,9 +53,14 @@ const { values: flags } = parseArgs({
     docs: { type: 'string' },
     'no-docs': { type: 'boolean', default: false },
     'from-results': { type: 'string' },
+    'noise-retries': { type: 'string' },
+    memory: { type: 'boolean', default: false },
+    'memory-only': { type: 'boolean', default: false },
+    'no-memory': { type: 'boolean', default: false },
   },
 });
 
+const noiseRetries = Number(flags['noise-retries'] ?? NOISE_RETRIES);
 const root = path.resolve(__dirname, '../..');
 const paths: Paths = { root, distBench: __dirname, out: path.join(root, 'bench/out') };
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -89,7 +104,7 @@ async function measure(server: RunningServer, load: Load, cell: Cell, ours: Set<
       return;
     }
     const noisy = result.foreign_cpu_pct > NOISE_LIMIT_PCT;
-    if (noisy && attempt < NOISE_RETRIES) {
+    if (noisy && attempt < noiseRetries) {
       cell.discardedNoisy++;
       log(`    ${server.spec.id}: other processes took ${result.foreign_cpu_pct.toFixed(0)}% of a core; repeating when the box is quiet`);
       await waitForQuiet(ours, QUIET_WAIT_MS);
@@ -147,9 +162,11 @@ async function benchLoad(load: Load, specs: ServerSpec[], results: BenchResults)
       }
     }
     for (const cell of cells.values()) if (cell.runs.length > 0) cell.summary = summarize(cell.runs);
-    if (load.syscalls && results.strace) {
+    // Every server's under the loads marked so; the compared servers' under every load.
+    const traced = running.filter((s) => load.syscalls || COMPARED.includes(s.spec.id));
+    if (results.strace && traced.length > 0) {
       log('  system calls (strace -c -f):');
-      for (const server of running) {
+      for (const server of traced) {
         const cell = cells.get(server.spec.id)!;
         if (!cell.failure) await countServerSyscalls(server, load, cell, ours, syscallSeconds);
       }
@@ -159,12 +176,40 @@ async function benchLoad(load: Load, specs: ServerSpec[], results: BenchResults)
   }
 }
 
-function report(results: BenchResults, quick: boolean): void {
-  process.stdout.write(`\n${textReport(results)}\n`);
+/** full: the run measured every default server under every default load (the main section may be rewritten). */
+function report(results: BenchResults, quick: boolean, full: boolean): void {
+  if (results.cells.length > 0) process.stdout.write(`\n${textReport(results)}\n`);
+  const compared = compareReport(results);
+  const memory = memoryReport(results);
+  if (memory) process.stdout.write(`\n${memory}\n`);
   const docs = flags.docs ?? (quick || flags['no-docs'] ? undefined : path.join(root, 'docs/benchmarks.md'));
-  if (docs && !flags['no-docs']) {
+  if (!docs || flags['no-docs']) return;
+  const written: string[] = [];
+  if (results.cells.length > 0 && (full || flags.docs)) {
     writeGeneratedSection(docs, markdownReport(results, writeCharts(results, docs)));
-    log(`wrote ${path.relative(process.cwd(), docs) || docs}`);
+    written.push('results');
+  }
+  if (compared) {
+    writeGeneratedSection(docs, compared, 'Reactor vs Proactor');
+    written.push('Reactor vs Proactor');
+  }
+  if (memory) {
+    writeGeneratedSection(docs, memory, 'memory per connection');
+    written.push('memory per connection');
+  }
+  if (written.length > 0) log(`wrote ${written.join(', ')} in ${path.relative(process.cwd(), docs) || docs}`);
+}
+
+async function benchMemory(results: BenchResults, backends: readonly string[]): Promise<void> {
+  const nofile = raiseNofile();
+  // This process holds one end of each connection, the server the other.
+  const connections = Math.min(IDLE_CONNECTIONS, nofile - 200);
+  log(`== memory: ${connections} idle connections per server (RLIMIT_NOFILE ${nofile})`);
+  results.memory = [];
+  for (const spec of memorySpecs(paths, backends)) {
+    const m = await measureMemory(spec, connections, canPin() ? SERVER_CPU : undefined, paths.out);
+    results.memory.push(m);
+    log(m.failure ? `    ${spec.id}: ${m.failure}` : `    ${spec.id.padEnd(34)} ${(m.bytesPerConnection / 1024).toFixed(2)} KiB per connection`);
   }
 }
 
@@ -172,7 +217,7 @@ async function main(): Promise<void> {
   if (flags['from-results']) {
     const saved = JSON.parse(fs.readFileSync(flags['from-results'], 'utf8')) as BenchResults;
     for (const cell of saved.cells) if (cell.runs.length > 0) cell.summary = summarize(cell.runs);
-    return report(saved, saved.quick);
+    return report(saved, saved.quick, true);
   }
   const quick = flags.quick!;
   const started = Date.now();
@@ -183,14 +228,17 @@ async function main(): Promise<void> {
     syscallSeconds: quick ? 1 : 2,
   };
   buildC(paths);
-  const specs = pick(serverSpecs(paths, frameworkBackends()), flags.servers, (id) => variantSpec(paths, id));
-  const loads = pick(quick ? quickLoads() : fullLoads(), flags.loads);
+  const backends = frameworkBackends();
+  const specs = pick(serverSpecs(paths, backends), flags.servers, (id) => variantSpec(paths, id));
+  const loads = flags['memory-only'] ? [] : pick(quick ? quickLoads() : fullLoads(), flags.loads);
+  const full = !quick && !flags.servers && !flags.loads && !flags['memory-only'];
+  const memory = !flags['no-memory'] && (flags.memory || flags['memory-only'] || full);
   const strace = !flags['no-strace'] && canStrace();
   if (!strace) log(flags['no-strace'] ? 'system calls not counted (--no-strace)' : 'strace is not installed: system calls not counted');
   if (!canPin()) log('taskset is not available: server and load generator are not pinned');
-  const estimate = loads.length * specs.length * timing.runs * (timing.warmup + timing.duration + 0.5)
-    + loads.filter((l) => l.syscalls).length * specs.length * (strace ? timing.syscallSeconds + 1 : 0);
-  log(`servers: ${specs.map((s) => s.id).join(', ')}; ${loads.length} loads; about ${Math.ceil(estimate / 60)} min`);
+  const tracedCells = loads.reduce((n, l) => n + specs.filter((s) => l.syscalls || COMPARED.includes(s.id)).length, 0);
+  const estimate = loads.length * specs.length * timing.runs * (timing.warmup + timing.duration + 0.5) + (strace ? tracedCells * (timing.syscallSeconds + 1) : 0);
+  if (loads.length > 0) log(`servers: ${specs.map((s) => s.id).join(', ')}; ${loads.length} loads; about ${Math.ceil(estimate / 60)} min`);
 
   const results: BenchResults = {
     startedAt: new Date(started).toISOString(),
@@ -201,14 +249,16 @@ async function main(): Promise<void> {
     strace,
     timing,
     loads,
-    servers: specs,
+    servers: flags['memory-only'] ? [] : specs,
     cells: [],
+    loadAverage: os.loadavg(),
   };
   for (const load of loads) await benchLoad(load, specs, results);
+  if (memory) await benchMemory(results, backends);
   results.elapsedSeconds = (Date.now() - started) / 1000;
 
   fs.writeFileSync(path.join(paths.out, 'results.json'), JSON.stringify(results, null, 2));
-  report(results, quick);
+  report(results, quick, full);
   log(`raw results: ${path.join(paths.out, 'results.json')}`);
 }
 

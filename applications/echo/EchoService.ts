@@ -17,14 +17,15 @@ export interface EchoStats {
 }
 
 /**
- * Where an EchoService's bytes live: 'own', a 64 KiB block of its own;
+ * Where an EchoService's bytes live: 'own', a block of its own (64 KiB
+ * unless the constructor is given another size);
  * 'registered', a block lent by the proactor's registered buffer pool
  * (READ_FIXED/WRITE_FIXED); or a BufferRing shared by every connection,
  * read multishot.
  */
 export type EchoBuffers = 'own' | 'registered' | BufferRing;
 
-const BLOCK_SIZE = 64 * 1024;
+const DEFAULT_BLOCK_SIZE = 64 * 1024;
 
 /**
  * An echo Completion Handler: read → write it all back (partial writes
@@ -52,6 +53,8 @@ export class EchoService extends ServiceHandler {
     /** Turn Nagle off on each connection. */
     private readonly noDelay = false,
     private readonly buffers: EchoBuffers = 'own',
+    /** Bytes of the block an 'own' service reads into. */
+    private readonly blockSize = DEFAULT_BLOCK_SIZE,
   ) {
     super();
   }
@@ -65,7 +68,7 @@ export class EchoService extends ServiceHandler {
       this.rs.readMultishot(this.buffers);
       return;
     }
-    this.mb = this.buffers === 'registered' ? this.proactor()!.bufferPool().acquire() : new MessageBlock(BLOCK_SIZE);
+    this.mb = this.buffers === 'registered' ? this.proactor()!.bufferPool().acquire() : new MessageBlock(this.blockSize);
     this.rs.read(this.mb, this.mb.space());
   }
 

@@ -11,13 +11,13 @@ function stream(conns: number, size: number, window: number, syscalls = false): 
   return { id: `stream/${conns}/${size}`, label: `stream ${sizeName(size)} × ${conns}`, chart: `${sizeShort(size)} ${conns}c·stream`, mode: 'stream', conns, size, window, syscalls };
 }
 
-/** Every load of a full run: {1, 100, 1000} connections × {64 B, 4 KiB, 64 KiB}, then streaming. */
+/** Every load of a full run: {1, 100, 1000} connections × {64 B, 4 KiB, 64 KiB}, then streaming 64 KiB at 10, 100 and 1000 connections. */
 export function fullLoads(): Load[] {
   const loads: Load[] = [];
   for (const conns of [1, 100, 1000]) {
     for (const size of [64, 4096, 65536]) loads.push(rr(conns, size, size === 64));
   }
-  loads.push(stream(10, 65536, 4, true));
+  for (const conns of [10, 100, 1000]) loads.push(stream(conns, 65536, 4, conns === 10));
   return loads;
 }
 

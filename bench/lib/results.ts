@@ -1,5 +1,6 @@
 import { type Load, type RunResult } from './loadgen';
 import { type Machine } from './machine';
+import { type MemoryResult } from './memory';
 import { type ServerSpec } from './servers';
 import { median, spread } from './stats';
 import { type SyscallCount } from './syscalls';
@@ -53,6 +54,10 @@ export interface BenchResults {
   loads: Load[];
   servers: ServerSpec[];
   cells: Cell[];
+  /** os.loadavg() when the run started. */
+  loadAverage?: number[];
+  /** Memory per idle connection, when the run measured it. */
+  memory?: MemoryResult[];
 }
 
 export function summarize(runs: readonly RunResult[]): Summary {

@@ -8,7 +8,8 @@ export interface ServerSpec {
   id: string;
   /** What the report calls it. */
   label: string;
-  kind: 'reference' | 'framework';
+  /** reference: not ours; framework: the Proactor; pattern: the Reactor, alone or paired with the Proactor. */
+  kind: 'reference' | 'framework' | 'pattern';
   /** Backend and dispatch strategy, for framework servers. */
   backend?: string;
   dispatch?: 'post-reactive' | 'call-through' | 'pool';
@@ -31,12 +32,26 @@ export interface Paths {
   out: string;
 }
 
+/** The framework's epoll Reactor, non-blocking recv/send in handleInput. */
+export const REACTOR = 'reactor/epoll';
+/** example_proactor's pairing: the epoll Reactor accepts, an io_uring Proactor serves. */
+export const PAIRING = 'pairing/uring';
+/** The servers of the Reactor-vs-Proactor comparison; their system calls are counted under every load. */
+export const COMPARED = ['net', REACTOR, 'uring/post-reactive', PAIRING];
+
 export function serverSpecs(paths: Paths, backends: readonly string[]): ServerSpec[] {
   const node = process.execPath;
   const specs: ServerSpec[] = [
     { id: 'net', label: 'Node net', kind: 'reference', command: node, args: [path.join(paths.distBench, 'servers/netEchoServer.js')] },
     { id: 'c-uring', label: 'C io_uring', kind: 'reference', command: path.join(paths.out, 'c_uring_echo'), args: [] },
   ];
+  if (backends.includes('epoll')) {
+    specs.push({ id: REACTOR, label: 'ace Reactor (epoll)', kind: 'pattern', command: node, args: [path.join(paths.distBench, 'servers/reactorEchoServer.js'), '--reactor', 'epoll'] });
+    if (backends.includes('uring')) {
+      specs.push({ id: PAIRING, label: 'ace Reactor accepts, Proactor serves', kind: 'pattern', command: node,
+        args: [path.join(paths.distBench, 'servers/pairingEchoServer.js'), '--reactor', 'epoll', '--backend', 'uring'] });
+    }
+  }
   for (const backend of backends) {
     // The pool's two threads share the server's core with everything else
     // the server runs: it shows the cost of the threads, not more CPU.

@@ -6,7 +6,9 @@
  *          [--backend uring] [--dispatch post-reactive|call-through|pool] [--threads 2]
  *          [--defer-taskrun] [--sqpoll]   (io_uring set-up options; without the flag, the framework's default)
  *          [--registered]   (blocks from the registered buffer pool: READ_FIXED/WRITE_FIXED)
+ *          [--block-size 65536]  (bytes of each connection's own block)
  *          [--ring]         (multishot reads into a shared buffer ring)
+ *          [--ring-count 4096] [--ring-size 16384]  (its buffers and their size)
  *          [--fixed-files]  (registered-file slots for the connections)
  *          [--zc]           (zero-copy sends of 16 KiB and more)
  */
@@ -26,7 +28,10 @@ const { values } = parseArgs({
     'defer-taskrun': { type: 'boolean' },
     sqpoll: { type: 'boolean', default: false },
     registered: { type: 'boolean', default: false },
+    'block-size': { type: 'string', default: String(64 * 1024) },
     ring: { type: 'boolean', default: false },
+    'ring-count': { type: 'string', default: '4096' },
+    'ring-size': { type: 'string', default: String(16 * 1024) },
     'fixed-files': { type: 'boolean', default: false },
     zc: { type: 'boolean', default: false },
     threads: { type: 'string', default: '2' },
@@ -56,7 +61,7 @@ if (dispatch === 'pool') {
     address: new InetAddr(Number(values.port), '127.0.0.1'),
     serviceModule: require.resolve('../../applications/echo/EchoService'),
     serviceExport: 'EchoService',
-    serviceArgs: [undefined, true, values.registered ? 'registered' : 'own'],
+    serviceArgs: [undefined, true, values.registered ? 'registered' : 'own', Number(values['block-size'])],
     proactor: options,
   });
   void pool.start().then((address) => {
@@ -69,9 +74,11 @@ if (dispatch === 'pool') {
 
 function serveOnThisThread(dispatch: DispatchStrategy): void {
   const proactor = new Proactor(options);
-  const buffers: EchoBuffers = values.ring ? proactor.createBufferRing({ count: 4096, size: 16 * 1024 }) : values.registered ? 'registered' : 'own';
+  const ring = values.ring ? proactor.createBufferRing({ count: Number(values['ring-count']), size: Number(values['ring-size']) }) : undefined;
+  const buffers: EchoBuffers = ring ?? (values.registered ? 'registered' : 'own');
+  const blockSize = Number(values['block-size']);
   const acceptor = new AsynchAcceptor<EchoService>();
-  acceptor.open(new InetAddr(Number(values.port), '127.0.0.1'), { proactor, makeHandler: () => new EchoService(undefined, true, buffers) });
+  acceptor.open(new InetAddr(Number(values.port), '127.0.0.1'), { proactor, makeHandler: () => new EchoService(undefined, true, buffers, blockSize) });
   process.stdout.write(`${acceptor.getLocalAddr().port}\n`);
   process.stderr.write(`proactor: ${proactor.backend} (${proactor.implementation().describe()}), ${dispatch}\n`);
   // Call-through owns this thread from here on: the process ends by signal.

@@ -264,7 +264,10 @@ void UringBackend::Quiesce() {
   CloseTransfers();
   failing_submits_ = 0;
   if (legacy_cancel_) {
-    for (const auto& entry : tracked_) quiesce_pending_.push_back(entry.first);
+    for (const Tracked& t : tracked_) {
+      if (t.user_data != kInternalUserData) quiesce_pending_.push_back(t.user_data);
+    }
+    for (const auto& entry : tracked_far_) quiesce_pending_.push_back(entry.first);
   }
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
@@ -625,7 +628,17 @@ void UringBackend::FillClose(const Operation& op) {
 }
 
 void UringBackend::Track(const Operation& op) {
-  tracked_.emplace(op.user_data, op.fd);
+  const uint32_t slot = static_cast<uint32_t>(op.user_data);
+  if (slot < kFlatSlots && slot >= tracked_.size()) {
+    tracked_.resize(std::max<size_t>(slot + 1, tracked_.size() * 2));
+  }
+  if (slot < kFlatSlots && tracked_[slot].user_data == kInternalUserData) {
+    tracked_[slot] = Tracked{op.user_data, op.fd};
+  } else {
+    // A slot past the array, or one whose earlier generation is still in
+    // flight (a caller may reuse a slot before its last completion).
+    tracked_far_.emplace(op.user_data, op.fd);
+  }
   if (op.fd < 0) return;
   if (static_cast<size_t>(op.fd) >= on_fd_.size()) {
     on_fd_.resize(static_cast<size_t>(op.fd) + 1);
@@ -634,10 +647,18 @@ void UringBackend::Track(const Operation& op) {
 }
 
 void UringBackend::Untrack(uint64_t user_data) {
-  auto it = tracked_.find(user_data);
-  if (it == tracked_.end()) return;
-  const int32_t fd = it->second;
-  tracked_.erase(it);
+  const uint32_t slot = static_cast<uint32_t>(user_data);
+  int32_t fd;
+  if (slot < tracked_.size() && tracked_[slot].user_data == user_data) {
+    fd = tracked_[slot].fd;
+    tracked_[slot] = Tracked{};
+  } else {
+    if (tracked_far_.empty()) return;
+    auto it = tracked_far_.find(user_data);
+    if (it == tracked_far_.end()) return;
+    fd = it->second;
+    tracked_far_.erase(it);
+  }
   if (fd < 0) return;
   // An fd has a few operations at a time: a linear search is the cheapest.
   std::vector<uint64_t>& ops = on_fd_[fd];

@@ -210,11 +210,24 @@ class UringBackend final : public Backend {
   // cancel of everything is missing (before 5.19) or turned off: Quiesce()
   // cancels the tracked operations one by one
   bool legacy_cancel_ = false;
-  // every operation in flight (user_data -> fd), and those of each fd by fd
-  // number: a close cancels its fd's operations by their tokens, which the
-  // kernel finds by hash, where cancelling by fd walks every request in
-  // flight (a close would cost time in proportion to the connections open)
-  std::unordered_map<uint64_t, int32_t> tracked_;
+  // an operation in flight: its token and its fd
+  struct Tracked {
+    uint64_t user_data = kInternalUserData;  // kInternalUserData: free
+    int32_t fd = -1;
+  };
+  // every operation in flight, and those of each fd by fd number: a close
+  // cancels its fd's operations by their tokens, which the kernel finds by
+  // hash, where cancelling by fd walks every request in flight (a close
+  // would cost time in proportion to the connections open). Operations are
+  // kept by their token's slot (its low 32 bits), which the caller's table
+  // keeps dense: a flat array, because every submission and completion
+  // looks here, and a hash map's node allocation and cold buckets cost more
+  // than the rest of the native side of an echo. Slots past kFlatSlots, and
+  // a slot taken again while its earlier generation is in flight, go to the
+  // map.
+  static constexpr uint32_t kFlatSlots = 1u << 20;
+  std::vector<Tracked> tracked_;
+  std::unordered_map<uint64_t, int32_t> tracked_far_;
   std::vector<std::vector<uint64_t>> on_fd_;
   // zero-copy sends in flight, whose completions Reap() counts above
   std::unordered_set<uint64_t> zero_copy_;
