@@ -53,12 +53,21 @@ export class DocumentRoot {
     if (!statSync(this.path).isDirectory()) throw new Error(`the document root ${root} is not a directory`);
   }
 
-  /** Opens the root's directory now, where files are opened beneath it (else the first open() does). */
+  /**
+   * Opens the root's directory now, where files are opened beneath it (else
+   * the first open() does); after close(), opens it again and lets open()
+   * serve again (a server opened anew after a failed open or a shutdown).
+   */
   prepare(): void {
-    if (this.beneath && this.dirFd < 0 && !this.closed) this.dirFd = openSync(this.path, constants.O_RDONLY | constants.O_DIRECTORY);
+    this.openDirectory();
+    this.closed = false;
   }
 
-  /** Closes the root's directory; open() refuses everything after. */
+  private openDirectory(): void {
+    if (this.beneath && this.dirFd < 0) this.dirFd = openSync(this.path, constants.O_RDONLY | constants.O_DIRECTORY);
+  }
+
+  /** Closes the root's directory; open() refuses everything until the next prepare(). */
   close(): void {
     if (this.dirFd >= 0) closeSync(this.dirFd);
     this.dirFd = -1;
@@ -124,7 +133,7 @@ export class DocumentRoot {
   private openBeneath(real: string): number | NoFile {
     const relative = real === this.path ? '.' : real.slice(this.path.length).replace(/^\/+/, '');
     try {
-      this.prepare();
+      this.openDirectory();
     } catch (e) {
       return refusal((e as NodeJS.ErrnoException).code);
     }

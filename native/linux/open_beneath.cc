@@ -21,19 +21,28 @@ std::atomic<bool> no_openat2{false};
 // The components of path without "." and empty ones; -EXDEV for an
 // absolute path or a "..", which the walk does not take and openat2 is
 // not asked to judge (it would let "a/../b" through), so both answer alike.
-int Components(const char* path, std::vector<std::string>* out) {
+// *dir (if given) says the last component was followed by a "/" or a "/.",
+// which names a directory: the walk takes it as one, as openat2 resolves
+// it (a file so named: -ENOTDIR; a link: -ELOOP).
+int Components(const char* path, std::vector<std::string>* out, bool* dir = nullptr) {
   if (path[0] == '/') return -EXDEV;
   std::string part;
+  bool trailing = false;
   for (const char* p = path;; ++p) {
     if (*p == '/' || *p == '\0') {
       if (part == "..") return -EXDEV;
-      if (!part.empty() && part != ".") out->push_back(part);
+      if (!part.empty() && part != ".") {
+        out->push_back(part);
+        trailing = false;
+      }
+      if (*p == '/' || part == ".") trailing = true;
       part.clear();
       if (*p == '\0') break;
     } else {
       part.push_back(*p);
     }
   }
+  if (dir != nullptr) *dir = trailing;
   return 0;
 }
 
@@ -75,8 +84,12 @@ int OpenBeneath(int dirfd, const char* path, int flags) {
 
 int OpenBeneathByWalk(int dirfd, const char* path, int flags) {
   std::vector<std::string> parts;
-  if (int r = Components(path, &parts); r < 0) return r;
+  bool dir = false;
+  if (int r = Components(path, &parts, &dir); r < 0) return r;
   if (parts.empty()) return OpenAt(dirfd, ".", flags | O_CLOEXEC);
+  // "a/": a is walked into as a directory (a link: -ELOOP, a file:
+  // -ENOTDIR), then opened as itself.
+  if (dir) parts.push_back(".");
   int at = dirfd;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     // O_PATH with O_NOFOLLOW opens a link itself rather than failing: the

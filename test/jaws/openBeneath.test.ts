@@ -59,6 +59,10 @@ const noFile = file ? undefined : `this build has no openBeneath (the ${process.
     ['a missing file', 'docs/nope', 'ENOENT'],
     ['a missing directory', 'nope/a.txt', 'ENOENT'],
     ['a path through a file', 'docs/a.txt/x', 'ENOTDIR'],
+    ['a file named with a trailing slash', 'docs/a.txt/', 'ENOTDIR'],
+    ['a file named with a trailing /.', 'docs/a.txt/.', 'ENOTDIR'],
+    ['a directory named with a trailing slash', 'docs/', 'directory'],
+    ['a link to a directory named with a trailing slash', 'docs-link/', 'ELOOP'],
   ])('should open %s (%s) as %s', (_what, path, expected) => {
     expect(open(path)).toBe(expected);
   });
