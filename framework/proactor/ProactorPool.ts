@@ -80,11 +80,11 @@ export interface PoolThreadInfo {
 /**
  * How connections reach the threads. 'reuseport': each thread listens on
  * the port, shared through SO_REUSEPORT, and the kernel spreads
- * connections over them (Linux). 'hand-off': the thread that started the
- * pool accepts every connection on its own Proactor and hands each to the
- * threads in turn (Windows, which has no SO_REUSEPORT; a socket there
+ * connections over them (Linux). 'hand-off': an acceptor thread of the
+ * pool accepts every connection on a Proactor of its own and hands each to
+ * the threads in turn (Windows, which has no SO_REUSEPORT; a socket there
  * belongs to one completion port, and the thread it goes to associates it
- * with its own).
+ * with its own). docs/design.md §5a.
  */
 export type PoolAcceptStrategy = 'reuseport' | 'hand-off';
 
@@ -161,9 +161,9 @@ interface PoolThread {
  * with its own ring (or completion port) and a Proactor dispatched
  * call-through on that thread. On Linux they listen on one port shared
  * through SO_REUSEPORT, so the kernel spreads connections over them; on
- * Windows the pool accepts on its own Proactor and hands the connections
- * to the threads in turn (PoolAcceptStrategy), and the same thread code
- * runs on both. What a thread serves comes from a thread module
+ * Windows an acceptor thread of the pool accepts and hands the
+ * connections to the threads in turn (PoolAcceptStrategy), and the same
+ * thread code runs on both. What a thread serves comes from a thread module
  * (any service, with its own dispatch loop if it needs one) or, the common
  * case, a ServiceHandler class behind an AsynchAcceptor. The pool stops its
  * threads through a shared flag each thread's Proactor looks at on a timer,
@@ -200,8 +200,8 @@ export class ProactorPool<C extends PoolThreadCounts = PoolThreadCounts> {
   /**
    * Starts the threads one after the other (sharing the port, the first
    * may choose it; handing connections over, the acceptor thread starts
-   * first and does); settles with the pool's address. If one fails, those already
-   * started are stopped before the Promise rejects.
+   * first and does); settles with the pool's address. If one fails, those
+   * already started are stopped before the Promise rejects.
    */
   async start(): Promise<InetAddr> {
     if (this.threads_.length > 0) throw new ProactorError('invalid-argument', 'ProactorPool is already started');
