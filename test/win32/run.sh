@@ -38,7 +38,7 @@ rm -f "$jest_out"
 # server's stdout and stderr are left in $work.
 serve_and_drive() {
   local stop="$work/stop"
-  rm -f "$stop"
+  rm -f "$stop" "$work/server.out" "$work/server.err"
   wine "$WIN_NODE" test/win32/serve.js "$(winepath -w "$stop")" --port 0 --backend iocp "$@" \
     >"$work/server.out" 2>"$work/server.err" </dev/null &
   local server=$!
