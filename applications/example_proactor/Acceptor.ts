@@ -72,7 +72,8 @@ export class Acceptor extends PassiveEventHandler {
 
   /**
    * Listens on address, registers with reactor; connections go to proactor.
-   * options.reusePort lets several acceptors (one per thread) share the port.
+   * options.reusePort lets several acceptors (one per thread) share the port,
+   * or, on a ProactorPool thread handed its connections, takes those.
    */
   open(address: InetAddr, reactor: Reactor, proactor: Proactor, options: SockAcceptorOptions = {}): void {
     this.proactor_ = proactor;

@@ -154,8 +154,9 @@ async function serveOnThisThread(options: ServerOptions): Promise<number> {
 
 /**
  * pool: N worker threads, each the whole server over again (its own
- * Reactor, Acceptor and Proactor, see PoolThread) on one port shared through
- * SO_REUSEPORT. This thread only waits for the signal, stops the pool and
+ * Reactor, Acceptor and Proactor, see PoolThread) on one port, shared through
+ * SO_REUSEPORT on Linux and handed over by the pool's acceptor thread on
+ * Windows. This thread only waits for the signal, stops the pool and
  * adds up what the threads report. Returns the exit code.
  */
 async function serveOnPool(options: ServerOptions): Promise<number> {

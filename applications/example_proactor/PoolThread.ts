@@ -18,10 +18,12 @@ export interface ServerThreadOptions {
 /**
  * The thread module of `--dispatch pool`: one thread of the example server,
  * the whole single-threaded server over again — its own Reactor with an
- * Acceptor on the shared port (SO_REUSEPORT), serving on the thread's own
- * Proactor, both dispatched call-through by this thread. The kernel spreads
- * the connections over the threads' listening sockets; a connection stays
- * on the thread that accepted it.
+ * Acceptor on the pool's port (reusePort), serving on the thread's own
+ * Proactor, both dispatched call-through by this thread. On Linux the
+ * kernel spreads the connections over the threads' listening sockets
+ * (SO_REUSEPORT); on Windows the pool hands them to the threads in turn and
+ * the Acceptor takes this thread's. A connection stays on the thread that
+ * accepted it.
  */
 export function openServerThread(context: PoolThreadContext<ServerThreadOptions>): PoolThreadService<ServerSummary> {
   const { thread, proactor, options } = context;

@@ -1,5 +1,6 @@
 import { loadNative } from '../native/loadNative';
 import { INVALID_HANDLE, type Handle } from './Handle';
+import { HandOffInbox } from './HandOffInbox';
 import { type InetAddr } from './InetAddr';
 import { SockStream } from './SockStream';
 import { systemCall } from './systemCall';
@@ -8,7 +9,12 @@ import { systemCall } from './systemCall';
 export interface SockAcceptorOptions {
   /** SO_REUSEADDR; default true. */
   reuseAddr?: boolean;
-  /** SO_REUSEPORT, to share the port among processes or threads; default false. */
+  /**
+   * SO_REUSEPORT, to share the port among processes or threads; default
+   * false. On a ProactorPool thread that is handed its connections (where
+   * the platform has no SO_REUSEPORT), listening on the pool's address with
+   * it takes those connections instead (HandOffInbox).
+   */
   reusePort?: boolean;
   /** listen() backlog; default 511. */
   backlog?: number;
@@ -26,9 +32,16 @@ export interface SockAcceptorOptions {
  */
 export class SockAcceptor {
   private handle_: Handle = INVALID_HANDLE;
+  /** Where connections come from when the pool hands them over. */
+  private inbox: HandOffInbox | undefined;
 
   /** Creates, binds and listens; throws a 'system' ProactorError naming the failed call. */
   open(address: InetAddr, options: SockAcceptorOptions = {}): void {
+    this.inbox = HandOffInbox.claim(address, options.reusePort ?? false);
+    if (this.inbox) {
+      this.handle_ = this.inbox.doorbell;
+      return;
+    }
     const native = loadNative().socket;
     const c = native.constants;
     const fd = systemCall(native.open(address.addressFamily(), c.SOCK_STREAM, 0), 'socket');
@@ -53,6 +66,7 @@ export class SockAcceptor {
 
   /** The address it listens on (with the real port when 0 was asked for). */
   getLocalAddr(): InetAddr {
+    if (this.inbox) return this.inbox.address;
     return SockStream.address(this.handle_, 'local');
   }
 
@@ -61,6 +75,7 @@ export class SockAcceptor {
     if (this.handle_ === INVALID_HANDLE) return;
     const h = this.handle_;
     this.handle_ = INVALID_HANDLE;
+    this.inbox?.close();
     systemCall(loadNative().socket.close(h), 'close');
   }
 }

@@ -1,3 +1,4 @@
+import { HandOffInbox } from '../common/HandOffInbox';
 import { INVALID_HANDLE, type Handle } from '../common/Handle';
 import { MessageBlock } from '../common/MessageBlock';
 import { ProactorError } from '../common/ProactorError';
@@ -37,6 +38,9 @@ export class AsynchAccept extends AsynchOperation {
     const handler = this.openHandler();
     if (!this.proactor().implementation().supports('acceptMultishot')) {
       throw new ProactorError('unsupported', `AsynchAccept.acceptMultishot: the ${this.proactor().backend} backend cannot accept multishot on this kernel`);
+    }
+    if (HandOffInbox.of(this.handle_)) {
+      throw new ProactorError('unsupported', "AsynchAccept.acceptMultishot: the handle is a pool's hand-off, whose connections come one accept at a time");
     }
     this.start(new AsynchAcceptResult(handler, this.handle_, new MessageBlock(0), 0, act, this.completionKey_, priority, signalNumber, this, true));
   }

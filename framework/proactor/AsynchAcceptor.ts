@@ -1,3 +1,4 @@
+import { HandOffInbox } from '../common/HandOffInbox';
 import { INVALID_HANDLE } from '../common/Handle';
 import { type InetAddr } from '../common/InetAddr';
 import { MessageBlock } from '../common/MessageBlock';
@@ -82,9 +83,10 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
     this.handle(this.listener.handle());
     try {
       this.asynchAccept.open(this, this.listener.handle(), undefined, options.proactor);
-      const canMultishot = this.options.bytesToRead === 0 && this.options.reissueAccept && this.asynchAccept.proactor().implementation().supports('acceptMultishot');
+      const canMultishot =
+        this.options.bytesToRead === 0 && this.options.reissueAccept && this.asynchAccept.proactor().implementation().supports('acceptMultishot') && !HandOffInbox.of(this.listener.handle());
       if (options.multishot && !canMultishot) {
-        throw new ProactorError('unsupported', `AsynchAcceptor: multishot accept needs bytesToRead 0, reissueAccept, and a backend that has it (${this.asynchAccept.proactor().backend})`);
+        throw new ProactorError('unsupported', `AsynchAcceptor: multishot accept needs bytesToRead 0, reissueAccept, a backend that has it (${this.asynchAccept.proactor().backend}) and a listening socket of its own, not a pool's hand-off`);
       }
       this.multishot = options.multishot ?? canMultishot;
       if (this.multishot) {

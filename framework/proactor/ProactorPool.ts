@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { type HandOffInboxData } from '../common/HandOffInbox';
 import { InetAddr } from '../common/InetAddr';
 import { ProactorError } from '../common/ProactorError';
+import { PoolHandOff } from './PoolHandOff';
 import { type Proactor } from './Proactor';
 import { type ProactorOptions } from './ProactorOptions';
 
@@ -21,7 +23,13 @@ export type PoolThreadSummary<C extends PoolThreadCounts = PoolThreadCounts> = C
 export interface PoolThreadContext<O = unknown> {
   /** 0 … threads − 1. */
   thread: number;
-  /** Where to listen, with SO_REUSEPORT: thread 0 may get port 0, the others get the port it chose. */
+  /**
+   * Where to listen, with reusePort. Sharing the port ('reuseport'): thread
+   * 0 may get port 0, the others get the port it chose. Handed its
+   * connections ('hand-off'): every thread gets the pool's port, and a
+   * listening socket opened there with reusePort takes what the pool hands
+   * this thread.
+   */
   address: InetAddr;
   /** listen() backlog. */
   backlog: number;
@@ -69,6 +77,17 @@ export interface PoolThreadInfo {
   details: Record<string, string>;
 }
 
+/**
+ * How connections reach the threads. 'reuseport': each thread listens on
+ * the port, shared through SO_REUSEPORT, and the kernel spreads
+ * connections over them (Linux). 'hand-off': an acceptor thread of the
+ * pool accepts every connection on a Proactor of its own and hands each to
+ * the threads in turn (Windows, which has no SO_REUSEPORT; a socket there
+ * belongs to one completion port, and the thread it goes to associates it
+ * with its own). docs/design.md §5a.
+ */
+export type PoolAcceptStrategy = 'reuseport' | 'hand-off';
+
 /** What every pool takes, whatever its threads serve. */
 export interface PoolCommonOptions {
   /** Worker threads, each with its own Proactor; default 2. */
@@ -77,8 +96,10 @@ export interface PoolCommonOptions {
   address: InetAddr;
   /** Backend options for each thread's Proactor. */
   proactor?: ProactorOptions;
-  /** listen() backlog of each thread's socket; default 511. */
+  /** listen() backlog of each listening socket; default 511. */
   backlog?: number;
+  /** How connections reach the threads; default 'hand-off' on win32, 'reuseport' elsewhere. */
+  accept?: PoolAcceptStrategy;
 }
 
 /** A ServiceHandler class exported by a module, behind one AsynchAcceptor per thread. */
@@ -106,7 +127,7 @@ export type ProactorPoolOptions = PoolCommonOptions & (PoolServiceOptions | Pool
 
 /** Messages from a thread to the pool. */
 export type PoolWorkerMessage =
-  | { kind: 'listening'; port: number; backend: string; details: Record<string, string> }
+  | { kind: 'listening'; port: number; backend: string; details: Record<string, string>; handedOver: boolean }
   | { kind: 'stopped'; counts: PoolThreadCounts }
   | { kind: 'failed'; message: string };
 
@@ -122,6 +143,8 @@ export interface PoolWorkerData {
   threadOptions: unknown;
   /** Element 0 turns 1 when the pool stops. */
   stopFlag: Int32Array;
+  /** With 'hand-off': where the thread's connections arrive. */
+  handOff?: HandOffInboxData;
 }
 
 /** One worker and what it has said. */
@@ -135,9 +158,12 @@ interface PoolThread {
 
 /**
  * The paper's thread-pool Completion Dispatcher: N worker threads, each
- * with its own ring and a Proactor dispatched call-through on that thread,
- * listening on one port shared through SO_REUSEPORT, so the kernel spreads
- * connections over them. What a thread serves comes from a thread module
+ * with its own ring (or completion port) and a Proactor dispatched
+ * call-through on that thread. On Linux they listen on one port shared
+ * through SO_REUSEPORT, so the kernel spreads connections over them; on
+ * Windows an acceptor thread of the pool accepts and hands the
+ * connections to the threads in turn (PoolAcceptStrategy), and the same
+ * thread code runs on both. What a thread serves comes from a thread module
  * (any service, with its own dispatch loop if it needs one) or, the common
  * case, a ServiceHandler class behind an AsynchAcceptor. The pool stops its
  * threads through a shared flag each thread's Proactor looks at on a timer,
@@ -153,18 +179,29 @@ export class ProactorPool<C extends PoolThreadCounts = PoolThreadCounts> {
   private readonly threads_: PoolThread[] = [];
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
   private address: InetAddr | undefined;
+  /** With 'hand-off': the acceptor thread and each thread's way in. */
+  private handOff: PoolHandOff | undefined;
 
   constructor(private readonly options: ProactorPoolOptions) {
     const threads = options.threads ?? 2;
     if (!Number.isInteger(threads) || threads < 1) {
       throw new ProactorError('invalid-argument', `ProactorPool: threads must be a whole number ≥ 1, got ${threads}`);
     }
+    if (options.accept !== undefined && options.accept !== 'reuseport' && options.accept !== 'hand-off') {
+      throw new ProactorError('invalid-argument', `ProactorPool: accept must be 'reuseport' or 'hand-off', got '${String(options.accept)}'`);
+    }
+  }
+
+  /** How connections reach this pool's threads. */
+  acceptStrategy(): PoolAcceptStrategy {
+    return this.options.accept ?? (process.platform === 'win32' ? 'hand-off' : 'reuseport');
   }
 
   /**
-   * Starts the threads one after the other (the first may choose the port);
-   * settles with the address they all listen on. If one fails, those already
-   * started are stopped before the Promise rejects.
+   * Starts the threads one after the other (sharing the port, the first
+   * may choose it; handing connections over, the acceptor thread starts
+   * first and does); settles with the pool's address. If one fails, those
+   * already started are stopped before the Promise rejects.
    */
   async start(): Promise<InetAddr> {
     if (this.threads_.length > 0) throw new ProactorError('invalid-argument', 'ProactorPool is already started');
@@ -172,7 +209,15 @@ export class ProactorPool<C extends PoolThreadCounts = PoolThreadCounts> {
     const threads = this.options.threads ?? 2;
     let port = this.options.address.port;
     try {
-      for (let thread = 0; thread < threads; thread++) port = (await this.spawn(thread, port)).port;
+      if (this.acceptStrategy() === 'hand-off') {
+        this.handOff = new PoolHandOff(threads);
+        port = (await this.handOff.open(this.options.address, this.options.backlog ?? 511, this.options.proactor ?? {})).port;
+      }
+      for (let thread = 0; thread < threads; thread++) {
+        const info = await this.spawn(thread, port);
+        // Sharing the port, the first thread's is the pool's (it may have chosen it).
+        if (thread === 0 && !this.handOff) port = info.port;
+      }
     } catch (e) {
       await this.stop().catch(() => undefined);
       throw e;
@@ -197,9 +242,14 @@ export class ProactorPool<C extends PoolThreadCounts = PoolThreadCounts> {
    * if any thread failed instead.
    */
   async stop(): Promise<PoolThreadSummary<C>[]> {
+    const handOff = this.handOff;
+    this.handOff = undefined;
+    // No more connections for the threads while they wind down.
+    await handOff?.stopAccepting();
     Atomics.store(this.stopFlag, 0, 1);
     const threads = this.threads_.splice(0);
     await Promise.all(threads.map((t) => t.exited));
+    await handOff?.close();
     this.address = undefined;
     const failed = threads.flatMap((t, i) => (t.counts ? [] : [`thread ${i}: ${t.failure ?? 'exited without reporting'}`]));
     if (failed.length > 0) throw new ProactorError('system', `ProactorPool: ${failed.join('; ')}`);
@@ -216,9 +266,13 @@ export class ProactorPool<C extends PoolThreadCounts = PoolThreadCounts> {
       proactor: this.options.proactor ?? {},
       ...this.threadModule(),
       stopFlag: this.stopFlag,
+      handOff: this.handOff?.inbox(thread, new InetAddr(port, this.options.address.host)),
     };
+    const handOff = this.handOff;
     const worker = new Worker(join(__dirname, 'poolWorker.js'), { workerData });
-    const t: PoolThread = { worker, exited: new Promise((resolve) => worker.once('exit', () => resolve())) };
+    // A thread that has ended takes nothing more: what it left in its ring is closed.
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve(handOff?.ended(thread))));
+    const t: PoolThread = { worker, exited };
     this.threads_.push(t);
     return new Promise((resolve, reject) => {
       const fail = (message: string) => {
@@ -228,6 +282,7 @@ export class ProactorPool<C extends PoolThreadCounts = PoolThreadCounts> {
       worker.on('message', (m: PoolWorkerMessage) => {
         if (m.kind === 'listening') {
           t.info = { thread, port: m.port, backend: m.backend, details: m.details };
+          if (m.handedOver) handOff?.takes(thread);
           resolve(t.info);
         } else if (m.kind === 'stopped') {
           t.counts = m.counts;

@@ -4,9 +4,13 @@
  * the pool's stop flag turns. A 50 ms timer on the Proactor itself watches
  * the flag, so the thread needs no other wakeup; when it turns, the service
  * stops (still dispatching meanwhile), the loop ends, the Proactor closes and
- * the service's counts go back to the pool.
+ * the service's counts go back to the pool. A pool that hands connections
+ * over gives the thread a HandOffInbox, which the service's listening
+ * socket on the pool's address takes; one it did not take is closed as the
+ * thread ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { HandOffInbox } from '../common/HandOffInbox';
 import { InetAddr } from '../common/InetAddr';
 import { Handler } from './Handler';
 import { Proactor } from './Proactor';
@@ -48,6 +52,15 @@ class StopWatcher extends Handler {
 }
 
 async function run(data: PoolWorkerData): Promise<void> {
+  const inbox = data.handOff ? HandOffInbox.install(data.handOff) : undefined;
+  try {
+    await serve(data, inbox);
+  } finally {
+    HandOffInbox.uninstall();
+  }
+}
+
+async function serve(data: PoolWorkerData, inbox: HandOffInbox | undefined): Promise<void> {
   const open = opener(data);
   const proactor = new Proactor(data.proactor);
   Proactor.instance(proactor);
@@ -61,7 +74,7 @@ async function run(data: PoolWorkerData): Promise<void> {
       proactor,
     });
     const watcher = new StopWatcher(proactor, data.stopFlag, () => service.stop());
-    post({ kind: 'listening', port: service.port, backend: proactor.backend, details: service.details ?? {} });
+    post({ kind: 'listening', port: service.port, backend: proactor.backend, details: service.details ?? {}, handedOver: inbox?.isClaimed() ?? false });
     await (service.run ? service.run() : proactor.proactorRunEventLoop('call-through'));
     if (!watcher.stopping) throw new Error('its dispatch loop ended before the pool stopped it');
     counts = await watcher.stopping;

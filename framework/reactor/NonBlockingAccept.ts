@@ -1,5 +1,7 @@
 import { type Handle } from '../common/Handle';
+import { HandOffInbox } from '../common/HandOffInbox';
 import { InetAddr } from '../common/InetAddr';
+import { SockStream } from '../common/SockStream';
 import { Errno } from '../common/errno';
 import { loadNative } from '../native/loadNative';
 
@@ -26,10 +28,27 @@ export class NonBlockingAccept {
 
   /** One pending connection, or -errno (-EAGAIN when none is waiting). */
   static take(listenHandle: Handle): AcceptedConnection | number {
+    const inbox = HandOffInbox.of(listenHandle);
+    if (inbox) return NonBlockingAccept.takeHandedOver(inbox);
     const buf = (NonBlockingAccept.sockaddr ??= Buffer.alloc(loadNative().socket.constants.SOCKADDR_STORAGE_SIZE));
     const fd = loadNative().socket.accept(listenHandle, buf);
     if (fd < 0) return fd;
     return { handle: fd, remote: InetAddr.fromSockaddr(buf) };
+  }
+
+  /** A connection a pool handed to this thread (see HandOffInbox), or -errno. */
+  private static takeHandedOver(inbox: HandOffInbox): AcceptedConnection | number {
+    const handle = inbox.takeNow();
+    if (handle < 0) return handle;
+    let remote: InetAddr;
+    try {
+      remote = SockStream.address(handle, 'remote');
+    } catch {
+      // The peer has gone (ENOTCONN): as accept(2) passing over a connection aborted in the backlog.
+      loadNative().socket.close(handle);
+      return -Errno.ECONNABORTED;
+    }
+    return { handle, remote };
   }
 
   /**

@@ -23,8 +23,9 @@ export function skipNote(why: string | undefined): string {
 
 
 /**
- * Why a ProactorPool (threads sharing one port through SO_REUSEPORT)
- * cannot run here, or undefined where it can: Windows has no SO_REUSEPORT.
+ * Why a ProactorPool whose threads share one port through SO_REUSEPORT
+ * (accept: 'reuseport') cannot run here, or undefined where it can: Windows
+ * has no SO_REUSEPORT (its pools hand connections over instead).
  */
 export const noReusePort: string | undefined =
   process.platform === 'win32' ? 'win32 has no SO_REUSEPORT for the threads to share a port' : undefined;

@@ -10,7 +10,8 @@
 #      summary (jest paths given to this script narrow the run);
 #   4. starts the example_proactor server under Wine on iocp, drives it
 #      from a Linux client over loopback (Wine's sockets are the host's),
-#      then stops it and checks its summary.
+#      then stops it and checks its summary; then the same with
+#      --dispatch pool, checking that both threads took connections.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source test/win32/setup.sh
@@ -32,14 +33,16 @@ cat "$jest_out"
 grep -E '^(Test Suites|Tests|Snapshots|Time):' "$jest_out" || true
 rm -f "$jest_out"
 
-if [ "$#" -eq 0 ]; then
-  echo "win32: example_proactor server under Wine, Linux client"
-  work=$(mktemp -d)
-  stop="$work/stop"
-  wine "$WIN_NODE" test/win32/serve.js "$(winepath -w "$stop")" --port 0 --backend iocp \
+# Starts the example_proactor server under Wine with the flags given,
+# drives it from a Linux client, stops it and checks its summary; the
+# server's stdout and stderr are left in $work.
+serve_and_drive() {
+  local stop="$work/stop"
+  rm -f "$stop" "$work/server.out" "$work/server.err"
+  wine "$WIN_NODE" test/win32/serve.js "$(winepath -w "$stop")" --port 0 --backend iocp "$@" \
     >"$work/server.out" 2>"$work/server.err" </dev/null &
-  server=$!
-  port=""
+  local server=$!
+  local port=""
   for _ in $(seq 1 300); do
     port=$(sed -nE 's/.*listening on [0-9.]+:([0-9]+) .*/\1/p' "$work/server.out" 2>/dev/null | head -1 || true)
     [ -n "$port" ] && break
@@ -59,6 +62,19 @@ if [ "$#" -eq 0 ]; then
   wait "$server" || { echo "win32: the server exited with $?"; status=1; }
   cat "$work/server.out" "$work/server.err"
   grep -q ' 0 left open' "$work/server.out" || { echo "win32: the server did not stop cleanly"; status=1; }
+}
+
+if [ "$#" -eq 0 ]; then
+  work=$(mktemp -d)
+  echo "win32: example_proactor server under Wine, Linux client"
+  serve_and_drive
+  echo "win32: example_proactor server under Wine with --dispatch pool, Linux client"
+  serve_and_drive --dispatch pool --threads 2 --verbose
+  # Handed over in turn, the connections reach both threads.
+  for thread in 0 1; do
+    grep -q "thread $thread: connection from" "$work/server.err" ||
+      { echo "win32: pool thread $thread took no connection"; status=1; }
+  done
   rm -rf "$work"
 fi
 [ "$status" -eq 0 ] && echo "win32: passed" || echo "win32: FAILED"

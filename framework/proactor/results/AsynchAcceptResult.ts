@@ -1,3 +1,4 @@
+import { HandOffInbox } from '../../common/HandOffInbox';
 import { INVALID_HANDLE, type Handle } from '../../common/Handle';
 import { InetAddr } from '../../common/InetAddr';
 import { type MessageBlock } from '../../common/MessageBlock';
@@ -16,7 +17,10 @@ import { closeConnection } from '../handOffConnection';
  * accept also reads the connection's first bytes into messageBlock before
  * it completes (as AcceptEx does); bytesTransferred counts them. A
  * multishot accept completes once per connection with this same object,
- * `more` true while it keeps accepting.
+ * `more` true while it keeps accepting. On a ProactorPool thread that is
+ * handed its connections, the listening handle is the thread's doorbell
+ * (HandOffInbox): the accept reads one byte from it and takes the
+ * connection that byte announces.
  */
 export class AsynchAcceptResult extends AsynchResult {
   /** The accepted connection's handle; INVALID_HANDLE until success. */
@@ -25,6 +29,8 @@ export class AsynchAcceptResult extends AsynchResult {
   private readonly addressBlock: Buffer;
   /** 'accept' until the connection is there, then 'read' for its first bytes. */
   private phase: 'accept' | 'read' = 'accept';
+  /** Where the connection comes from when a pool hands it over; its doorbell byte lands in addressBlock. */
+  private readonly inbox: HandOffInbox | undefined;
 
   constructor(
     handler: Handler | null,
@@ -44,17 +50,19 @@ export class AsynchAcceptResult extends AsynchResult {
   ) {
     super(handler, act, completionKey, priority, signalNumber, owner);
     this.addressBlock = Buffer.alloc(multishot ? 0 : loadNative().socket.constants.ADDRESS_BLOCK_SIZE);
+    this.inbox = HandOffInbox.of(listenHandle);
   }
 
-  /** The peer's address: as the kernel reported it at accept, or (multishot) asked of the socket. */
+  /** The peer's address: as the kernel reported it at accept, or (multishot, handed over) asked of the socket. */
   remoteAddress(): InetAddr {
-    if (this.multishot) return SockStream.address(this.acceptHandle, 'remote');
+    if (this.multishot || this.inbox) return SockStream.address(this.acceptHandle, 'remote');
     return InetAddr.fromSockaddr(this.addressBlock, loadNative().socket.constants.ADDRESS_OFFSET);
   }
 
   /** @internal */
   prepare(native: NativeProactor): number {
     if (this.multishot) return native.acceptMultishot(this.slot, this.gen, this.listenHandle);
+    if (this.phase === 'accept' && this.inbox) return native.read(this.slot, this.gen, this.listenHandle, this.addressBlock, 0, 1, -1);
     if (this.phase === 'accept') return native.accept(this.slot, this.gen, this.listenHandle, this.addressBlock);
     const mb = this.messageBlock;
     return native.read(this.slot, this.gen, this.acceptHandle, mb.buffer, mb.wrPtr(), this.bytesToRead, -1);
@@ -68,6 +76,8 @@ export class AsynchAcceptResult extends AsynchResult {
       return;
     }
     if (this.phase === 'accept') {
+      // One doorbell byte: one connection in the ring. End of stream: the pool closed its end.
+      if (this.inbox) res = res > 0 ? this.inbox.take() : res === 0 ? -Errno.EPIPE : res;
       if (res >= 0) {
         this.acceptHandle = res;
         if (this.bytesToRead > 0 && this.owner) {
