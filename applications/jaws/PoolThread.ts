@@ -13,8 +13,11 @@ export interface JawsThreadOptions {
 
 /**
  * The thread module of `--dispatch pool`: the whole JAWS over again on one
- * worker thread — its own AsynchAcceptor on the shared port (SO_REUSEPORT)
- * and its own Proactor, dispatched call-through by the thread.
+ * worker thread — its own AsynchAcceptor on the pool's address, opened with
+ * `reusePort` (on Linux each thread's listener shares the port through
+ * SO_REUSEPORT; where the pool hands connections over, as on Windows, that
+ * open gives the thread its share instead) — and its own Proactor,
+ * dispatched call-through by the thread.
  */
 export function openJawsThread(context: PoolThreadContext<JawsThreadOptions>): PoolThreadService<JawsStats> {
   const { options } = context;
