@@ -8,6 +8,7 @@ import { Acceptor, CLOSE_GRACE_MS, DEFAULT_TIMEOUTS, type ServerSummary, type Se
 import { runCallThrough } from './CallThrough';
 import { parseFlags, wholeNumber } from './Flags';
 import { type ServerThreadOptions } from './PoolThread';
+import { runAsMain, serveFromCommandLine } from '../common/commandLine';
 
 const NAME = 'example_proactor server';
 const USAGE = `usage: MainServer [--host 127.0.0.1] [--port 8080 (0: any free port)] [--backend <proactor backend>]
@@ -193,24 +194,8 @@ async function serveOnPool(options: ServerOptions): Promise<number> {
 }
 
 /** Runs the example server; returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  let options: ServerOptions;
-  try {
-    options = parse(argv);
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
-    return 2;
-  }
-  return options.dispatch === 'pool' ? serveOnPool(options) : serveOnThisThread(options);
+export function main(argv: string[]): Promise<number> {
+  return serveFromCommandLine(argv, parse, serveOnPool, serveOnThisThread);
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-    // Everything is closed: the process ends by itself. If something was left, say what.
-    setTimeout(() => {
-      process.stderr.write(`${NAME}: still running after shutdown: ${process.getActiveResourcesInfo().join(', ')}\n`);
-      process.exit(code || 1);
-    }, 3000).unref();
-  });
-}
+if (require.main === module) runAsMain(NAME, main);

@@ -5,6 +5,7 @@ import { ProactorPool } from '../../framework/proactor/ProactorPool';
 import { parseJawsFlags, type JawsCommandLine } from './JawsFlags';
 import { JawsServer, type JawsStats } from './JawsServer';
 import { type JawsThreadOptions } from './PoolThread';
+import { runAsMain, serveFromCommandLine } from '../common/commandLine';
 
 const NAME = 'jaws';
 /** Shutdown: how long responses in flight get to finish. */
@@ -105,23 +106,8 @@ async function serveOnPool(options: JawsCommandLine): Promise<number> {
 }
 
 /** Runs JAWS; resolves with the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  let options: JawsCommandLine;
-  try {
-    options = parseJawsFlags(argv);
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
-    return 2;
-  }
-  return options.dispatch === 'pool' ? serveOnPool(options) : serveOnThisThread(options);
+export function main(argv: string[]): Promise<number> {
+  return serveFromCommandLine(argv, parseJawsFlags, serveOnPool, serveOnThisThread);
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-    setTimeout(() => {
-      process.stderr.write(`${NAME}: still running after shutdown: ${process.getActiveResourcesInfo().join(', ')}\n`);
-      process.exit(code || 1);
-    }, 3000).unref();
-  });
-}
+if (require.main === module) runAsMain(NAME, main);
