@@ -5,6 +5,73 @@
  * server has closed everything, and says what is left if it does not.
  */
 
+import { type InetAddr } from '../../framework/common/InetAddr';
+import { type PoolThreadCounts, type PoolThreadSummary, type ProactorPool } from '../../framework/proactor/ProactorPool';
+
+/** The first SIGINT or SIGTERM; later ones are only reported, while shutting down. */
+export interface ShutdownSignal {
+  readonly received: Promise<NodeJS.Signals>;
+  /** Stops listening for the signals. */
+  dispose(): void;
+}
+
+/** Listens for SIGINT and SIGTERM on behalf of the server called name. */
+export function firstSignal(name: string): ShutdownSignal {
+  let first: ((signal: NodeJS.Signals) => void) | undefined;
+  const received = new Promise<NodeJS.Signals>((resolve) => (first = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (first) {
+      first(signal);
+      first = undefined;
+    } else {
+      process.stderr.write(`${name}: ${signal} received, already shutting down\n`);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    received,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/**
+ * Serves on a thread pool until the first signal: starts it (a failure: its
+ * message, exit code 1), announces its address, and at the signal says
+ * `<signal> <stopping>`, stops the pool and hands what its threads report to
+ * finish, whose result is the exit code.
+ */
+export async function serveOnPoolUntilSignal<C extends PoolThreadCounts>(
+  name: string,
+  pool: ProactorPool<C>,
+  announce: (address: InetAddr) => void,
+  stopping: string,
+  finish: (threads: PoolThreadSummary<C>[]) => number,
+): Promise<number> {
+  let address: InetAddr;
+  try {
+    address = await pool.start();
+  } catch (e) {
+    process.stderr.write(`${name}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const signals = firstSignal(name);
+  announce(address);
+  const signal = await signals.received;
+  process.stdout.write(`${name}: ${signal} ${stopping}\n`);
+  try {
+    return finish(await pool.stop());
+  } catch (e) {
+    process.stderr.write(`${name}: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    signals.dispose();
+  }
+}
+
 /** Parses argv with parse, then serves as `dispatch` says; resolves with the exit code. */
 export async function serveFromCommandLine<O extends { dispatch: string }>(
   argv: string[],

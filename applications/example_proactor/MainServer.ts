@@ -8,7 +8,7 @@ import { Acceptor, CLOSE_GRACE_MS, DEFAULT_TIMEOUTS, type ServerSummary, type Se
 import { runCallThrough } from './CallThrough';
 import { parseFlags, wholeNumber } from './Flags';
 import { type ServerThreadOptions } from './PoolThread';
-import { runAsMain, serveFromCommandLine } from '../common/commandLine';
+import { firstSignal, runAsMain, serveFromCommandLine, serveOnPoolUntilSignal } from '../common/commandLine';
 
 const NAME = 'example_proactor server';
 const USAGE = `usage: MainServer [--host 127.0.0.1] [--port 8080 (0: any free port)] [--backend <proactor backend>]
@@ -66,28 +66,6 @@ function parse(argv: string[]): ServerOptions {
 }
 
 /** Resolves with the first SIGINT or SIGTERM; later ones are only reported. */
-function firstSignal(): { received: Promise<NodeJS.Signals>; dispose: () => void } {
-  let first: ((signal: NodeJS.Signals) => void) | undefined;
-  const received = new Promise<NodeJS.Signals>((resolve) => (first = resolve));
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (first) {
-      first(signal);
-      first = undefined;
-    } else {
-      process.stderr.write(`${NAME}: ${signal} received, already shutting down\n`);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    received,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
 /** The line that says the server is ready; the tests and scripts wait for it. */
 function announceListening(address: InetAddr, proactorBackend: string, reactorBackend: string, options: ServerOptions): void {
   const pool = options.dispatch === 'pool' ? `, threads ${options.threads}` : '';
@@ -133,7 +111,7 @@ async function serveOnThisThread(options: ServerOptions): Promise<number> {
     await proactor?.close();
     return 1;
   }
-  const signals = firstSignal();
+  const signals = firstSignal(NAME);
   const loops =
     options.dispatch === 'post-reactive'
       ? [Reactor.instance().runReactorEventLoop(), Proactor.instance().proactorRunEventLoop()]
@@ -170,27 +148,16 @@ async function serveOnPool(options: ServerOptions): Promise<number> {
     threadExport: 'openServerThread',
     threadOptions,
   });
-  let address: InetAddr;
-  try {
-    address = await pool.start();
-  } catch (e) {
-    process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  const signals = firstSignal();
-  const first = pool.threadInfo()[0];
-  announceListening(address, first.backend, first.details.reactor, options);
-
-  const signal = await signals.received;
-  process.stdout.write(`${NAME}: ${signal} received, shutting down\n`);
-  try {
-    return report(addUp(await pool.stop()));
-  } catch (e) {
-    process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
-    return 1;
-  } finally {
-    signals.dispose();
-  }
+  return serveOnPoolUntilSignal(
+    NAME,
+    pool,
+    (address) => {
+      const first = pool.threadInfo()[0];
+      announceListening(address, first.backend, first.details.reactor, options);
+    },
+    'received, shutting down',
+    (threads) => report(addUp(threads)),
+  );
 }
 
 /** Runs the example server; returns the exit code. */

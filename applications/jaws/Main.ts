@@ -5,29 +5,13 @@ import { ProactorPool } from '../../framework/proactor/ProactorPool';
 import { parseJawsFlags, type JawsCommandLine } from './JawsFlags';
 import { JawsServer, type JawsStats } from './JawsServer';
 import { type JawsThreadOptions } from './PoolThread';
-import { runAsMain, serveFromCommandLine } from '../common/commandLine';
+import { firstSignal, runAsMain, serveFromCommandLine, serveOnPoolUntilSignal } from '../common/commandLine';
 
 const NAME = 'jaws';
 /** Shutdown: how long responses in flight get to finish. */
 const GRACE_MS = 10000;
 
 type Summary = JawsStats & { leftOpen: number };
-
-function firstSignal(): { received: Promise<NodeJS.Signals>; dispose: () => void } {
-  let first: ((signal: NodeJS.Signals) => void) | undefined;
-  const received = new Promise<NodeJS.Signals>((resolve) => (first = resolve));
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (first) {
-      first(signal);
-      first = undefined;
-    } else {
-      process.stderr.write(`${NAME}: ${signal} received, already shutting down\n`);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return { received, dispose: () => (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)) };
-}
 
 function announce(address: InetAddr, backend: string, options: JawsCommandLine): void {
   const pool = options.dispatch === 'pool' ? `, threads ${options.threads}` : '';
@@ -58,7 +42,7 @@ async function serveOnThisThread(options: JawsCommandLine): Promise<number> {
     await proactor?.close();
     return 1;
   }
-  const signals = firstSignal();
+  const signals = firstSignal(NAME);
   const loop = proactor.proactorRunEventLoop(options.dispatch === 'call-through' ? 'call-through' : 'post-reactive');
   announce(jaws.getLocalAddr(), proactor.backend, options);
   const signal = await signals.received;
@@ -81,28 +65,17 @@ async function serveOnPool(options: JawsCommandLine): Promise<number> {
     threadExport: 'openJawsThread',
     threadOptions,
   });
-  let address: InetAddr;
-  try {
-    address = await pool.start();
-  } catch (e) {
-    process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  const signals = firstSignal();
-  announce(address, pool.threadInfo()[0].backend, options);
-  const signal = await signals.received;
-  process.stdout.write(`${NAME}: ${signal} received, finishing the responses in flight\n`);
-  try {
-    const threads = await pool.stop();
-    const total = { ...threads[0] } as Summary;
-    for (const t of threads.slice(1)) for (const key of Object.keys(total) as (keyof Summary)[]) if (key !== ('thread' as string)) total[key] += t[key];
-    return report(total);
-  } catch (e) {
-    process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
-    return 1;
-  } finally {
-    signals.dispose();
-  }
+  return serveOnPoolUntilSignal(
+    NAME,
+    pool,
+    (address) => announce(address, pool.threadInfo()[0].backend, options),
+    'received, finishing the responses in flight',
+    (threads) => {
+      const total = { ...threads[0] } as Summary;
+      for (const t of threads.slice(1)) for (const key of Object.keys(total) as (keyof Summary)[]) if (key !== ('thread' as string)) total[key] += t[key];
+      return report(total);
+    },
+  );
 }
 
 /** Runs JAWS; resolves with the exit code. */
