@@ -5,7 +5,8 @@ import { MessageBlock } from '../common/MessageBlock';
 import { ProactorError } from '../common/ProactorError';
 import { SockAcceptor } from '../common/SockAcceptor';
 import { SockStream } from '../common/SockStream';
-import { Errno } from '../common/errno';
+import { debug } from '../common/debug';
+import { Errno, errnoName } from '../common/errno';
 import { AsynchAccept } from './AsynchAccept';
 import { Handler } from './Handler';
 import { type Proactor } from './Proactor';
@@ -198,6 +199,11 @@ export class AsynchAcceptor<H extends ServiceHandler> extends Handler {
   private reissue(result: AsynchAcceptResult): void {
     // A multishot accept goes on by itself until its last completion.
     if (result.more || !this.options.reissueAccept || this.closing || result.error === Errno.ECANCELED) return;
+    if (result.handOffEnded) {
+      // A pool's doorbell at its end reads end of stream at once: accepting again would spin.
+      debug(`AsynchAcceptor: the pool's hand-off on ${this.listener.handle()} has ended (${errnoName(result.error)}); accepting no more`);
+      return;
+    }
     if (RESOURCE_ERRORS.has(result.error)) {
       // Out of fds or memory: accepting again at once would spin.
       if (!this.backoffTimer) this.backoffTimer = this.asynchAccept.proactor().scheduleTimer(this, undefined, RESOURCE_BACKOFF_MS);

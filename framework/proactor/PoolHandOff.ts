@@ -5,6 +5,8 @@ import { type HandOffInboxData } from '../common/HandOffInbox';
 import { HandOffRing } from '../common/HandOffRing';
 import { InetAddr } from '../common/InetAddr';
 import { ProactorError } from '../common/ProactorError';
+import { debug } from '../common/debug';
+import { errnoName } from '../common/errno';
 import { loadNative } from '../native/loadNative';
 import { type ProactorOptions } from './ProactorOptions';
 
@@ -170,7 +172,24 @@ export class PoolHandOff {
     this.closeDoorbells();
     Atomics.store(this.stage, 0, STAGE_FINISHING);
     await this.exited;
+    this.closeUntaken();
     if (this.failure !== undefined) throw new ProactorError('system', `ProactorPool acceptor: ${this.failure}`);
+  }
+
+  /**
+   * What is still in a ring once the acceptor thread has exited and every
+   * thread has ended: nobody can put or take any more, so it is closed
+   * here. After a clean finish the acceptor has left nothing; after it
+   * failed (or was ended without its clean-up) the connections handed to a
+   * thread that never took them would otherwise stay open for good.
+   */
+  private closeUntaken(): void {
+    for (const o of this.outlets) {
+      for (const handle of o.ring.drain()) {
+        const rc = loadNative().socket.close(handle);
+        if (rc < 0) debug(`ProactorPool: close(${handle}) of a connection never taken: ${errnoName(-rc)}`);
+      }
+    }
   }
 
   /** The threads' ends of doorbells never given to a thread. */

@@ -138,7 +138,8 @@ async function run(data: PoolHandOffData): Promise<void> {
     }
   } finally {
     // Every thread has ended by now, unless this thread failed: then what is
-    // in a ring may still be taken, and only the doorbells are closed.
+    // in a ring may still be taken, and only the doorbells are closed (the
+    // pool closes what is left in the rings once every thread has ended).
     for (const o of outlets) if (o.bell !== INVALID_HANDLE) loadNative().socket.close(o.bell);
   }
 }

@@ -31,6 +31,12 @@ export class AsynchAcceptResult extends AsynchResult {
   private phase: 'accept' | 'read' = 'accept';
   /** Where the connection comes from when a pool hands it over; its doorbell byte lands in addressBlock. */
   private readonly inbox: HandOffInbox | undefined;
+  /**
+   * The doorbell read failed (end of stream: the pool closed its end; or a
+   * reset): no connection will come through it again, so an accept issued
+   * again would fail at once, over and over.
+   */
+  handOffEnded = false;
 
   constructor(
     handler: Handler | null,
@@ -77,7 +83,10 @@ export class AsynchAcceptResult extends AsynchResult {
     }
     if (this.phase === 'accept') {
       // One doorbell byte: one connection in the ring. End of stream: the pool closed its end.
-      if (this.inbox) res = res > 0 ? this.inbox.take() : res === 0 ? -Errno.EPIPE : res;
+      if (this.inbox) {
+        this.handOffEnded = res === 0 || (res < 0 && res !== -Errno.ECANCELED && res !== -Errno.EINTR && res !== -Errno.EAGAIN);
+        res = res > 0 ? this.inbox.take() : res === 0 ? -Errno.EPIPE : res;
+      }
       if (res >= 0) {
         this.acceptHandle = res;
         if (this.bytesToRead > 0 && this.owner) {
