@@ -24,11 +24,33 @@ echo "win32: jest under Wine"
 # than Linux does: the echo suite's load is scaled down to fit CI's time.
 export ECHO_CONNECTIONS="${ECHO_CONNECTIONS:-25}" ECHO_MESSAGES="${ECHO_MESSAGES:-40}"
 jest_out=$(mktemp)
+# A path inside the tree, which node.exe under Wine names as Linux does.
+jest_json=build/win32-x64/jest-results.json
+rm -f "$jest_json"
 if ! bash test/win32/wine-node.sh --expose-gc node_modules/jest/bin/jest.js --ci --runInBand \
-    --config test/win32/jest.config.js --forceExit "$@" >"$jest_out" 2>&1; then
+    --config test/win32/jest.config.js --forceExit --json --outputFile "$jest_json" "$@" >"$jest_out" 2>&1; then
   status=1
 fi
 cat "$jest_out"
+# What was skipped, by name: each skipped group's title says why.
+if [ -f "$jest_json" ]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const groups = new Map();
+    for (const file of r.testResults) {
+      for (const t of file.assertionResults) {
+        if (t.status !== "pending") continue;
+        const titles = [...t.ancestorTitles, t.title];
+        const why = titles.find((title) => /skip|win32|wine|linux only/i.test(title)) ?? titles.join(" › ");
+        const path = file.name.replace(/\\/g, "/").replace(/^.*?\/test\//, "test/");
+        const name = `${path}: ${why}`;
+        groups.set(name, (groups.get(name) ?? 0) + 1);
+      }
+    }
+    console.log(`win32: skipped, by name (${[...groups.values()].reduce((a, b) => a + b, 0)} cases):`);
+    for (const [name, n] of groups) console.log(`  ${name}${n > 1 ? ` (${n} cases)` : ""}`);
+  ' "$jest_json"
+fi
 # jest's own summary, as the last lines of the run.
 grep -E '^(Test Suites|Tests|Snapshots|Time):' "$jest_out" || true
 rm -f "$jest_out"
