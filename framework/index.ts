@@ -59,6 +59,7 @@ export {
   type PoolThreadCounts,
   type PoolThreadSummary,
   type PoolThreadInfo,
+  type PoolAcceptStrategy,
 } from './proactor/ProactorPool';
 export { Acceptor, type AcceptorOptions } from './reactor/Acceptor';
 export { EpollReactorImpl } from './reactor/EpollReactorImpl';
