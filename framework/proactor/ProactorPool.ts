@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type HandOffInboxData } from '../common/HandOffInbox';
 import { InetAddr } from '../common/InetAddr';
-import { ProactorError } from '../common/ProactorError';
+import { ProactorError, type ProactorErrorKind } from '../common/ProactorError';
 import { PoolHandOff } from './PoolHandOff';
 import { type Proactor } from './Proactor';
 import { type ProactorOptions } from './ProactorOptions';
@@ -129,7 +129,7 @@ export type ProactorPoolOptions = PoolCommonOptions & (PoolServiceOptions | Pool
 export type PoolWorkerMessage =
   | { kind: 'listening'; port: number; backend: string; details: Record<string, string>; handedOver: boolean }
   | { kind: 'stopped'; counts: PoolThreadCounts }
-  | { kind: 'failed'; message: string };
+  | { kind: 'failed'; message: string; /** The ProactorError kind the thread threw, if it threw one. */ errorKind?: ProactorErrorKind };
 
 /** What the pool hands each worker thread. */
 export interface PoolWorkerData {
@@ -275,9 +275,9 @@ export class ProactorPool<C extends PoolThreadCounts = PoolThreadCounts> {
     const t: PoolThread = { worker, exited };
     this.threads_.push(t);
     return new Promise((resolve, reject) => {
-      const fail = (message: string) => {
+      const fail = (message: string, kind: ProactorErrorKind = 'system') => {
         t.failure ??= message;
-        reject(new ProactorError('system', `ProactorPool thread ${thread}: ${message}`));
+        reject(new ProactorError(kind, `ProactorPool thread ${thread}: ${message}`));
       };
       worker.on('message', (m: PoolWorkerMessage) => {
         if (m.kind === 'listening') {
@@ -287,7 +287,7 @@ export class ProactorPool<C extends PoolThreadCounts = PoolThreadCounts> {
         } else if (m.kind === 'stopped') {
           t.counts = m.counts;
         } else {
-          fail(m.message);
+          fail(m.message, m.errorKind);
         }
       });
       worker.once('error', (e) => fail(e.message));

@@ -1,3 +1,4 @@
+import { ProactorError } from '../common/ProactorError';
 import { AsynchAcceptor } from './AsynchAcceptor';
 import { type PoolThreadContext, type PoolThreadCounts, type PoolThreadService } from './ProactorPool';
 import { type ServiceHandler } from './ServiceHandler';
@@ -19,7 +20,9 @@ export interface ServiceThreadOptions {
 export function openServiceThread(context: PoolThreadContext<ServiceThreadOptions>): PoolThreadService {
   const { serviceModule, serviceExport, serviceArgs } = context.options;
   const Service = (require(serviceModule) as Record<string, unknown>)[serviceExport];
-  if (typeof Service !== 'function') throw new Error(`${serviceModule} has no class export '${serviceExport}'`);
+  if (typeof Service !== 'function') {
+    throw new ProactorError('invalid-argument', `${serviceModule} has no class export '${serviceExport}' (serviceExport names it; 'default' unless given)`);
+  }
   const makeService = Service as new (...args: unknown[]) => ServiceHandler;
   let accepted = 0;
   const acceptor = new AsynchAcceptor<ServiceHandler>();

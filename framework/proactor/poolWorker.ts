@@ -11,6 +11,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HandOffInbox } from '../common/HandOffInbox';
+import { ProactorError } from '../common/ProactorError';
 import { InetAddr } from '../common/InetAddr';
 import { Handler } from './Handler';
 import { Proactor } from './Proactor';
@@ -24,7 +25,7 @@ function post(m: PoolWorkerMessage): void {
 
 function opener(data: PoolWorkerData): PoolThreadOpener {
   const open = (require(data.threadModule) as Record<string, unknown>)[data.threadExport];
-  if (typeof open !== 'function') throw new Error(`${data.threadModule} has no function export '${data.threadExport}'`);
+  if (typeof open !== 'function') throw new ProactorError('invalid-argument', `${data.threadModule} has no function export '${data.threadExport}'`);
   return open as PoolThreadOpener;
 }
 
@@ -85,5 +86,5 @@ async function serve(data: PoolWorkerData, inbox: HandOffInbox | undefined): Pro
 }
 
 run(workerData as PoolWorkerData).catch((e: unknown) => {
-  post({ kind: 'failed', message: e instanceof Error ? e.message : String(e) });
+  post({ kind: 'failed', message: e instanceof Error ? e.message : String(e), errorKind: ProactorError.is(e) ? e.kind : undefined });
 });

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { type ProactorError as ProactorErrorType } from '../../framework/common/ProactorError';
 import { InetAddr } from '../../framework/common/InetAddr';
 import { AsynchConnector } from '../../framework/proactor/AsynchConnector';
 import { Proactor } from '../../framework/proactor/Proactor';
@@ -15,7 +16,7 @@ import { noReusePort, skipNote } from '../support/platform';
 
 // Worker threads run compiled JavaScript: the pool and its services come from dist/.
 const dist = join(__dirname, '..', '..', 'dist');
-const { ProactorPool } = require(join(dist, 'framework')) as { ProactorPool: typeof ProactorPoolType };
+const { ProactorPool, ProactorError } = require(join(dist, 'framework')) as { ProactorPool: typeof ProactorPoolType; ProactorError: typeof ProactorErrorType };
 const ECHO_THREAD = join(dist, 'test', 'support', 'echoPoolThread.js');
 const SERVER_THREAD = join(dist, 'applications', 'example_proactor', 'PoolThread.js');
 
@@ -138,6 +139,25 @@ describe.each(strategies)('a thread pool accepting by %s', (accept, why) => {
       }, 60000);
     });
 
+    describe('given a module without the named ServiceHandler export', () => {
+      it('should fail start() as a caller\'s mistake (invalid-argument), naming the export, and leave nothing running', async () => {
+        const pool = new ProactorPool({
+          threads: 2,
+          address: new InetAddr(0, '127.0.0.1'),
+          serviceModule: join(dist, 'applications', 'echo', 'EchoService.js'),
+          proactor: { backend },
+          accept,
+        });
+        const failure = await pool.start().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        await pool.stop().catch(() => undefined);
+        expect(ProactorError.is(failure, 'invalid-argument')).toBe(true);
+        expect((failure as Error).message).toMatch(/has no class export 'default' \(serviceExport names it/);
+      }, 60000);
+    });
+
     describe('given a thread module', () => {
       it('should open its service in every thread on the shared port, run its loop there and return its counts', async () => {
         const CONNECTIONS = 40;
@@ -181,7 +201,13 @@ describe.each(strategies)('a thread pool accepting by %s', (accept, why) => {
 
       it('should reject start() when the module has no such export', async () => {
         const pool = new ProactorPool({ threads: 2, address: new InetAddr(0, '127.0.0.1'), threadModule: ECHO_THREAD, threadExport: 'nothing', accept });
-        await expect(pool.start()).rejects.toThrow(`ProactorPool thread 0: ${ECHO_THREAD} has no function export 'nothing'`);
+        const failure = await pool.start().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        await pool.stop().catch(() => undefined);
+        expect((failure as Error).message).toBe(`ProactorPool thread 0: ${ECHO_THREAD} has no function export 'nothing'`);
+        expect(ProactorError.is(failure, 'invalid-argument')).toBe(true);
       });
 
       it('should serve every connection on the threads listening on its address when one listens elsewhere', async () => {
