@@ -165,15 +165,18 @@ export class HttpHandler extends ServiceHandler {
     this.keepAlive = request.keepAlive && !this.draining;
     const head = request.method === 'HEAD';
     const target = decodeTarget(request.target);
-    if (!target.ok) return this.sendError(target.status, target.reason);
+    if (!target.ok) return this.sendError(target.status, target.reason, '', request);
     const lease = this.server.files.acquire(target, this.server.now());
-    this.server.log(this, request, lease.ok ? 200 : lease.status);
-    if (!lease.ok) return this.write(errorResponse(lease.status, this.keepAlive, head));
+    if (!lease.ok) {
+      this.server.log(this, request, lease.status);
+      return this.write(errorResponse(lease.status, this.keepAlive, head));
+    }
     const { file } = lease;
     const modified = `Last-Modified: ${httpDate(file.mtimeSec)}\r\n`;
     const since = Date.parse(request.headers.get('if-modified-since') ?? '');
     if (!Number.isNaN(since) && file.mtimeSec <= Math.floor(since / 1000)) {
       this.server.files.release(lease);
+      this.server.log(this, request, 304);
       return this.write(responseHead(304, modified, this.keepAlive));
     }
     const ifRange = request.headers.get('if-range');
@@ -181,6 +184,7 @@ export class HttpHandler extends ServiceHandler {
     const range = byteRange(rangeField, file.size);
     if (range.kind === 'unsatisfiable') {
       this.server.files.release(lease);
+      this.server.log(this, request, 416);
       return this.write(errorResponse(416, this.keepAlive, head, `Content-Range: bytes */${file.size}\r\n`));
     }
     const first = range.kind === 'part' ? range.first : 0;
@@ -189,6 +193,7 @@ export class HttpHandler extends ServiceHandler {
       `Content-Type: ${file.contentType}\r\nContent-Length: ${length}\r\n${modified}Accept-Ranges: bytes\r\n` +
       (range.kind === 'part' ? `Content-Range: bytes ${first}-${range.last}/${file.size}\r\n` : '');
     const status = range.kind === 'part' ? 206 : 200;
+    this.server.log(this, request, status);
     const headText = responseHead(status, fields, this.keepAlive);
     if (head || length === 0) {
       this.server.files.release(lease);
@@ -200,9 +205,13 @@ export class HttpHandler extends ServiceHandler {
     this.tf.transmitFile(file.fd, new HeaderAndTrailer(header, header.length()), length, first);
   }
 
-  /** Answers status and closes after it, reading and discarding what the client still sends. */
-  private sendError(status: number, reason: string, extraFields = ''): void {
+  /**
+   * Answers status and closes after it, reading and discarding what the
+   * client still sends; logged with request, or "-" when none was read.
+   */
+  private sendError(status: number, reason: string, extraFields = '', request?: HttpRequest): void {
     this.server.note(`${status}: ${reason}`);
+    this.server.log(this, request, status);
     this.phase = 'responding';
     this.keepAlive = false;
     this.write(errorResponse(status, false, false, extraFields));

@@ -137,10 +137,12 @@ export class JawsServer extends Handler {
     this.files.sweep(now);
   }
 
-  log(handler: HttpHandler, request: HttpRequest, status: number): void {
+  /** One access-log line: the status the client was sent; "-" for a request line that could not be read. */
+  log(handler: HttpHandler, request: HttpRequest | undefined, status: number): void {
     if (!this.options.accessLog) return;
     const who = handler.remote ? handler.remote.host : '-';
-    this.options.accessLog(`${who} - - [${new Date().toISOString()}] "${request.method} ${request.target} HTTP/1.${request.minor}" ${status}`);
+    const line = request ? `${request.method} ${request.target} HTTP/1.${request.minor}` : '-';
+    this.options.accessLog(`${who} - - [${new Date().toISOString()}] "${line}" ${status}`);
   }
 
   note(line: string): void {
