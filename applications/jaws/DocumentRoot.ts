@@ -74,23 +74,34 @@ export class DocumentRoot {
     this.closed = true;
   }
 
+  /**
+   * Closes an fd open() gave. One opened beneath the root came from the
+   * addon, not from node:fs, so it is closed the same way: closed through
+   * node:fs on a worker thread it draws a warning (an fd node:fs never
+   * opened there).
+   */
+  closeFile(fd: number): void {
+    if (this.beneath) loadNative().socket.close(fd);
+    else closeSync(fd);
+  }
+
   /** Opens the file target names. */
   open(target: Extract<TargetPath, { ok: true }>): OpenFile | NoFile {
     if (this.closed) return { ok: false, status: 403, reason: 'the document root is closed' };
     const first = this.openInside(join(this.path, ...target.segments));
     if (!first.ok) return first;
     if (first.isDir) {
-      closeSync(first.fd);
+      this.closeFile(first.fd);
       const index = this.openInside(join(first.real, 'index.html'));
       if (!index.ok) return index.status === 404 ? { ok: false, status: 403, reason: 'a directory without index.html' } : index;
       if (index.isDir) {
-        closeSync(index.fd);
+        this.closeFile(index.fd);
         return { ok: false, status: 403, reason: 'index.html is not a file' };
       }
       return this.file(index.fd, index.real);
     }
     if (target.dir) {
-      closeSync(first.fd);
+      this.closeFile(first.fd);
       return { ok: false, status: 404, reason: 'a file named as a directory' };
     }
     return this.file(first.fd, first.real);
@@ -99,7 +110,7 @@ export class DocumentRoot {
   private file(fd: number, real: string): OpenFile | NoFile {
     const st = fstatSync(fd);
     if (!st.isFile()) {
-      closeSync(fd);
+      this.closeFile(fd);
       return { ok: false, status: 403, reason: 'not a regular file' };
     }
     return { ok: true, fd, size: st.size, mtimeSec: Math.floor(st.mtimeMs / 1000), contentType: contentType(real) };
@@ -123,7 +134,7 @@ export class DocumentRoot {
     try {
       isDir = fstatSync(fd).isDirectory();
     } catch (e) {
-      closeSync(fd);
+      this.closeFile(fd);
       return refusal((e as NodeJS.ErrnoException).code);
     }
     return { ok: true, fd, real, isDir };

@@ -1,4 +1,3 @@
-import { closeSync } from 'node:fs';
 import { type DocumentRoot, type NoFile, type OpenFile } from './DocumentRoot';
 import { type TargetPath } from './RequestTarget';
 
@@ -48,7 +47,7 @@ export class OpenFileCache {
 
   /** A response is done with lease. */
   release(lease: FileLease): void {
-    if (--lease.refs === 0 && lease.evicted) closeSync(lease.file.fd);
+    if (--lease.refs === 0 && lease.evicted) this.root.closeFile(lease.file.fd);
   }
 
   /** Closes the files whose time is up (those still lent close on their last release). */
@@ -69,6 +68,6 @@ export class OpenFileCache {
   private evict(key: string, lease: FileLease): void {
     this.leases.delete(key);
     lease.evicted = true;
-    if (lease.refs === 0) closeSync(lease.file.fd);
+    if (lease.refs === 0) this.root.closeFile(lease.file.fd);
   }
 }
