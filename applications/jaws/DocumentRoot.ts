@@ -49,7 +49,12 @@ export class DocumentRoot {
   private readonly beneath = loadNative().file;
 
   constructor(root: string) {
-    this.path = realpathSync.native(root);
+    try {
+      this.path = realpathSync.native(root);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new Error(code === 'ENOENT' ? `the document root ${root} does not exist` : `the document root ${root}: ${(e as Error).message}`);
+    }
     if (!statSync(this.path).isDirectory()) throw new Error(`the document root ${root} is not a directory`);
   }
 

@@ -131,6 +131,10 @@ describe('request targets', () => {
     expect(closing.open(t)).toEqual({ ok: false, status: 403, reason: 'the document root is closed' });
   });
 
+  it('should refuse a root that does not exist, saying so', () => {
+    expect(() => new DocumentRoot(join(base, 'no-such-root'))).toThrow(/^the document root .*no-such-root does not exist$/);
+  });
+
   it('should refuse a root that is not a directory', () => {
     expect(() => new DocumentRoot(join(base, 'secret.txt'))).toThrow(/not a directory/);
   });
