@@ -40,6 +40,14 @@ export interface NativeBackendOptions {
 export interface NativeProactor {
   read(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
   write(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
+  /** read, its operands but buf (slot, gen, fd, offset, length, position) taken from the operands array. */
+  readPacked(buf: Uint8Array): number;
+  /** write, its operands but buf taken from the operands array. */
+  writePacked(buf: Uint8Array): number;
+  /** recv, its operands but buf taken from the operands array (the sixth: msgFlags). */
+  recvPacked(buf: Uint8Array): number;
+  /** send, likewise. */
+  sendPacked(buf: Uint8Array): number;
   recv(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, msgFlags: number): number;
   send(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, msgFlags: number): number;
   readv(slot: number, gen: number, fd: number, views: Uint8Array[], iovecs: Uint8Array, position: number): number;
@@ -110,13 +118,15 @@ export interface NativeProactorConstructor {
     options: NativeBackendOptions,
     completions: Int32Array,
     onReady: (status: number) => void,
+    /** Six operands for readPacked/writePacked, shared for the proactor's life. */
+    operands?: Float64Array,
   ): NativeProactor;
 }
 
 /** The platform's socket numbers and the native layout sizes. */
 export interface NativeSocketConstants {
   AF_INET: number; AF_INET6: number; SOCK_STREAM: number; SOCK_DGRAM: number;
-  SOL_SOCKET: number; SO_REUSEADDR: number; SO_REUSEPORT: number; SO_ERROR: number;
+  SOL_SOCKET: number; SO_REUSEADDR: number; SO_REUSEPORT: number; SO_ERROR: number; SO_TYPE: number;
   SO_RCVBUF: number; SO_SNDBUF: number; SO_KEEPALIVE: number; SO_LINGER: number;
   IPPROTO_TCP: number; TCP_NODELAY: number; IPPROTO_IPV6: number; IPV6_V6ONLY: number;
   SHUT_RD: number; SHUT_WR: number; SHUT_RDWR: number;

@@ -1,6 +1,7 @@
 import { INVALID_HANDLE, type Handle } from '../common/Handle';
 import { ProactorError } from '../common/ProactorError';
 import { Errno } from '../common/errno';
+import { loadNative } from '../native/loadNative';
 import { type AsynchResult } from './AsynchResult';
 import { type Handler } from './Handler';
 import { Proactor } from './Proactor';
@@ -39,6 +40,17 @@ export abstract class AsynchOperation {
     this.completionKey_ = completionKey;
     this.proactor_ = proactor ?? handler.proactor() ?? Proactor.instance();
     if (handler.proactor() === undefined) handler.proactor(this.proactor_);
+  }
+
+  /**
+   * Whether this operation's stream reads and writes should use recv and
+   * send: its handle is a socket and its proactor's backend prefers them
+   * there (ProactorImpl.socketVerbs). Asked once per open(), by the streams.
+   */
+  protected socketVerbsFor(): boolean {
+    if (this.handle_ === INVALID_HANDLE || !this.proactor_!.implementation().socketVerbs()) return false;
+    const { socket } = loadNative();
+    return socket.getOption(this.handle_, socket.constants.SOL_SOCKET, socket.constants.SO_TYPE) > 0;
   }
 
   /**

@@ -1,7 +1,10 @@
+import { INVALID_HANDLE, type Handle } from '../common/Handle';
 import { type MessageBlock } from '../common/MessageBlock';
 import { ProactorError } from '../common/ProactorError';
 import { AsynchOperation } from './AsynchOperation';
 import { type BufferRing } from './BufferRing';
+import { type Handler } from './Handler';
+import { type Proactor } from './Proactor';
 import { AsynchReadMultishotResult } from './results/AsynchReadMultishotResult';
 import { AsynchReadStreamResult } from './results/AsynchReadStreamResult';
 
@@ -15,6 +18,21 @@ import { AsynchReadStreamResult } from './results/AsynchReadStreamResult';
  * rs.read(new MessageBlock(4096), 4096);   // → handler.handleReadStream(result)
  */
 export class AsynchReadStream extends AsynchOperation {
+  /** Reads go out as recv (see AsynchOperation.socketVerbsFor); set at open(). */
+  private socketVerbs = false;
+
+  override open(handler: Handler, handle: Handle = INVALID_HANDLE, completionKey?: unknown, proactor?: Proactor): void {
+    super.open(handler, handle, completionKey, proactor);
+    this.socketVerbs = this.socketVerbsFor();
+  }
+
+  /** A new result for a plain read. */
+  private plainRead(handler: Handler, mb: MessageBlock, bytesToRead: number, act: unknown, priority: number, signalNumber: number): AsynchReadStreamResult {
+    const result = new AsynchReadStreamResult(handler, this.handle_, mb, bytesToRead, act, this.completionKey_, priority, signalNumber, this, false);
+    result.viaSocket = this.socketVerbs;
+    return result;
+  }
+
   /** Reads up to bytesToRead (≤ mb.space()) into mb at its wrPtr. */
   read(mb: MessageBlock, bytesToRead: number, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();
@@ -23,7 +41,7 @@ export class AsynchReadStream extends AsynchOperation {
     this.start(
       spare
         ? spare.reuse(handler, this.handle_, mb, bytesToRead, act, this.completionKey_, priority, signalNumber)
-        : new AsynchReadStreamResult(handler, this.handle_, mb, bytesToRead, act, this.completionKey_, priority, signalNumber, this, false),
+        : this.plainRead(handler, mb, bytesToRead, act, priority, signalNumber),
     );
   }
 
@@ -37,7 +55,7 @@ export class AsynchReadStream extends AsynchOperation {
   readAsync(mb: MessageBlock, bytesToRead: number, options: { act?: unknown; signal?: AbortSignal } = {}): Promise<AsynchReadStreamResult> {
     const handler = this.openHandler();
     this.checkCount('readAsync', bytesToRead, mb.space(), 'the message block space');
-    return this.startAsync(new AsynchReadStreamResult(handler, this.handle_, mb, bytesToRead, options.act, this.completionKey_, 0, 0, this, false), options.signal);
+    return this.startAsync(this.plainRead(handler, mb, bytesToRead, options.act, 0, 0), options.signal);
   }
 
   /** Reads up to bytesToRead into the free space of the chain mb → mb.cont → … */

@@ -1,5 +1,8 @@
+import { INVALID_HANDLE, type Handle } from '../common/Handle';
 import { type MessageBlock } from '../common/MessageBlock';
 import { AsynchOperation } from './AsynchOperation';
+import { type Handler } from './Handler';
+import { type Proactor } from './Proactor';
 import { AsynchWriteStreamResult } from './results/AsynchWriteStreamResult';
 
 /**
@@ -14,6 +17,21 @@ import { AsynchWriteStreamResult } from './results/AsynchWriteStreamResult';
  * ws.write(mb, mb.length());   // → handler.handleWriteStream(result)
  */
 export class AsynchWriteStream extends AsynchOperation {
+  /** Writes go out as send (see AsynchOperation.socketVerbsFor); set at open(). */
+  private socketVerbs = false;
+
+  override open(handler: Handler, handle: Handle = INVALID_HANDLE, completionKey?: unknown, proactor?: Proactor): void {
+    super.open(handler, handle, completionKey, proactor);
+    this.socketVerbs = this.socketVerbsFor();
+  }
+
+  /** A new result for a plain write. */
+  private plainWrite(handler: Handler, mb: MessageBlock, bytesToWrite: number, act: unknown, priority: number, signalNumber: number, zeroCopy: boolean): AsynchWriteStreamResult {
+    const result = new AsynchWriteStreamResult(handler, this.handle_, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, this, false, zeroCopy);
+    result.viaSocket = this.socketVerbs;
+    return result;
+  }
+
   /**
    * Writes up to bytesToWrite (≤ mb.length()) from mb at its rdPtr. Writes
    * of at least the proactor's zeroCopySendThreshold go to sockets without
@@ -28,7 +46,7 @@ export class AsynchWriteStream extends AsynchOperation {
     this.start(
       spare
         ? spare.reuse(handler, this.handle_, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, zeroCopy)
-        : new AsynchWriteStreamResult(handler, this.handle_, mb, bytesToWrite, act, this.completionKey_, priority, signalNumber, this, false, zeroCopy),
+        : this.plainWrite(handler, mb, bytesToWrite, act, priority, signalNumber, zeroCopy),
     );
   }
 
@@ -39,7 +57,7 @@ export class AsynchWriteStream extends AsynchOperation {
   writeAsync(mb: MessageBlock, bytesToWrite: number, options: { act?: unknown; signal?: AbortSignal } = {}): Promise<AsynchWriteStreamResult> {
     const handler = this.openHandler();
     this.checkCount('writeAsync', bytesToWrite, mb.length(), 'the message block length');
-    return this.startAsync(new AsynchWriteStreamResult(handler, this.handle_, mb, bytesToWrite, options.act, this.completionKey_, 0, 0, this, false), options.signal);
+    return this.startAsync(this.plainWrite(handler, mb, bytesToWrite, options.act, 0, 0, false), options.signal);
   }
 
   /** Writes up to bytesToWrite from the readable bytes of the chain mb → mb.cont → … */

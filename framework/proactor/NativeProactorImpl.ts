@@ -4,6 +4,7 @@ import { Errno, errnoName } from '../common/errno';
 import { ProactorError } from '../common/ProactorError';
 import { CompletionFlag, type NativeProactor, type NativeVerb } from '../native/NativeBinding';
 import { loadNative } from '../native/loadNative';
+import { packHotCalls } from '../native/packHotCalls';
 import { type AsynchOperation } from './AsynchOperation';
 import { type AsynchResult } from './AsynchResult';
 import { BufferRing, type BufferRingOptions, type BufferWaiter } from './BufferRing';
@@ -29,6 +30,8 @@ const SUBMIT_RETRY_MS = 1;
 export class NativeProactorImpl extends ProactorImpl {
   private readonly native: NativeProactor;
   private readonly completions: Int32Array;
+  /** read's and write's operands but the buffer, shared with the addon (packHotCalls). */
+  private readonly operands = new Float64Array(new ArrayBuffer(6 * Float64Array.BYTES_PER_ELEMENT));
   private readonly table = new InflightTable();
   /** The batch being dispatched: its entries [batchPos, batchEnd) are still to go. */
   private batchPos = 0;
@@ -75,7 +78,9 @@ export class NativeProactorImpl extends ProactorImpl {
         },
         this.completions,
         this.onReady,
+        this.operands,
       );
+      packHotCalls(this.native, this.operands);
     } catch (e) {
       const err = e as Error & { errno?: number; syscall?: string };
       throw new ProactorError('backend-unavailable', err.message, err.errno, err.syscall);

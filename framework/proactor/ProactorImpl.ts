@@ -68,6 +68,15 @@ export abstract class ProactorImpl {
   /** Writes at least this long go without a copy (SEND_ZC); 0: never. */
   abstract zeroCopyThreshold(): number;
 
+  /**
+   * Whether a stream on a socket should read and write with recv and send
+   * rather than read and write: where the backend's read and write on a
+   * socket cost more (io_uring's do file work a socket does not need).
+   */
+  socketVerbs(): boolean {
+    return false;
+  }
+
   /** Where handler exceptions go. */
   errorHook: HandlerErrorHook = (error, result) => {
     const where = result ? ` in ${result.constructor.name.replace(/Result$/, '')} handler` : '';

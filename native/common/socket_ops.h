@@ -16,6 +16,7 @@ struct Constants {
   int ipproto_tcp, tcp_nodelay, ipproto_ipv6, ipv6_v6only;
   int shut_rd, shut_wr, shut_rdwr;
   int sockaddr_storage_size, socklen_size;
+  int so_type;
 };
 const Constants& GetConstants();
 

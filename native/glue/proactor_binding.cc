@@ -16,6 +16,20 @@ namespace {
 // thread), for ForgetFdEverywhere.
 thread_local std::vector<Backend*> live_backends;
 
+// The operands array's length: slot, gen, fd, offset, length, position.
+constexpr size_t kOperands = 6;
+
+// An operand from the operands array as a whole number in [lo, hi], or a
+// RangeError naming it.
+double Operand(const Napi::Env& env, double v, double lo, double hi,
+               const char* name) {
+  if (!(v >= lo && v <= hi) ||
+      v != static_cast<double>(static_cast<int64_t>(v))) {
+    throw Napi::RangeError::New(env, std::string("operand ") + name + " is out of range");
+  }
+  return v;
+}
+
 }  // namespace
 
 Napi::Value AlignOffset(const Napi::CallbackInfo& info) {
@@ -38,6 +52,10 @@ Napi::Function ProactorBinding::Define(Napi::Env env) {
       env, "Proactor",
       {InstanceMethod<&ProactorBinding::Read>("read"),
        InstanceMethod<&ProactorBinding::Write>("write"),
+       InstanceMethod<&ProactorBinding::ReadPacked>("readPacked"),
+       InstanceMethod<&ProactorBinding::WritePacked>("writePacked"),
+       InstanceMethod<&ProactorBinding::RecvPacked>("recvPacked"),
+       InstanceMethod<&ProactorBinding::SendPacked>("sendPacked"),
        InstanceMethod<&ProactorBinding::Recv>("recv"),
        InstanceMethod<&ProactorBinding::Send>("send"),
        InstanceMethod<&ProactorBinding::Readv>("readv"),
@@ -89,6 +107,18 @@ ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
       completions.ElementLength() < 4) {
     throw Napi::TypeError::New(env, "completions must be an Int32Array of 4n");
   }
+  // Checked before the backend exists: a constructor that throws later
+  // would leave it registered in live_backends.
+  if (info.Length() > 4 && !info[4].IsUndefined()) {
+    if (!info[4].IsTypedArray() ||
+        info[4].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[4].As<Napi::TypedArray>().ElementLength() < kOperands) {
+      throw Napi::TypeError::New(env, "operands must be a Float64Array of at least 6");
+    }
+    auto operands = info[4].As<Napi::Float64Array>();
+    operands_ref_ = Napi::Persistent(operands);
+    operands_ = operands.Data();
+  }
   Napi::Object o = info[1].As<Napi::Object>();
   BackendOptions options;
   options.sq_entries = OptionalUint32(o, "sqEntries", options.sq_entries);
@@ -102,7 +132,6 @@ ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
   std::string what;
   backend_ = CreateBackend(info[0].As<Napi::String>(), options, &err, &what);
   if (!backend_) throw SystemError(env, -err, what);
-  live_backends.push_back(backend_.get());
 
   auto array = completions.As<Napi::Int32Array>();
   completions_ref_ = Napi::Persistent(array);
@@ -117,6 +146,8 @@ ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
   // Nothing in flight yet: a proactor dropped now may be collected.
   watch_->Hold(false);
   napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
+  // Last: nothing after it throws, so the destructor takes it out again.
+  live_backends.push_back(backend_.get());
 }
 
 ProactorBinding::~ProactorBinding() {
@@ -178,6 +209,57 @@ Napi::Value ProactorBinding::ReadWrite(const Napi::CallbackInfo& info,
   ParseBuffer(info, &op);
   op.offset = static_cast<int64_t>(info[6].As<Napi::Number>().DoubleValue());
   return PrepareChecked(info.Env(), op);
+}
+
+// readPacked(buffer) and writePacked(buffer): read and write with their
+// other operands — slot, gen, fd, offset, length, position — in the
+// operands array (recvPacked and sendPacked: msgFlags for position), so that the call carries one argument instead of seven
+// (node-addon-api copies more than six into a heap array, and each is one
+// more N-API call to convert).
+Napi::Value ProactorBinding::Packed(const Napi::CallbackInfo& info,
+                                    OpCode code) {
+  const Napi::Env env = info.Env();
+  if (operands_ == nullptr) {
+    throw Napi::TypeError::New(env, "this Proactor was made without an operands array");
+  }
+  const double* a = operands_;
+  constexpr double kU32 = 4294967295.0;
+  Operation op;
+  op.code = code;
+  const uint64_t slot = static_cast<uint32_t>(Operand(env, a[0], 0, kU32, "slot"));
+  const uint64_t gen = static_cast<uint32_t>(Operand(env, a[1], 0, kU32, "gen")) & 0x3fffffffu;
+  op.user_data = slot | (gen << 32);
+  op.fd = static_cast<int32_t>(Operand(env, a[2], -2147483648.0, 2147483647.0, "fd"));
+  Bytes bytes = GetBytes(env, info[0], "buffer");
+  const uint32_t offset = static_cast<uint32_t>(Operand(env, a[3], 0, kU32, "offset"));
+  const uint32_t length = static_cast<uint32_t>(Operand(env, a[4], 0, kU32, "length"));
+  if (static_cast<size_t>(offset) + length > bytes.length) {
+    throw Napi::RangeError::New(env, "offset + length exceed the buffer");
+  }
+  op.addr = bytes.data + offset;
+  op.len = length;
+  if (code == OpCode::kRecv || code == OpCode::kSend) {
+    op.msg_flags = static_cast<uint32_t>(Operand(env, a[5], 0, kU32, "msgFlags"));
+  } else {
+    op.offset = static_cast<int64_t>(Operand(env, a[5], -1, 9007199254740991.0, "position"));
+  }
+  return PrepareChecked(env, op);
+}
+
+Napi::Value ProactorBinding::ReadPacked(const Napi::CallbackInfo& info) {
+  return Packed(info, OpCode::kRead);
+}
+
+Napi::Value ProactorBinding::WritePacked(const Napi::CallbackInfo& info) {
+  return Packed(info, OpCode::kWrite);
+}
+
+Napi::Value ProactorBinding::RecvPacked(const Napi::CallbackInfo& info) {
+  return Packed(info, OpCode::kRecv);
+}
+
+Napi::Value ProactorBinding::SendPacked(const Napi::CallbackInfo& info) {
+  return Packed(info, OpCode::kSend);
 }
 
 // read(slot, gen, fd, buffer, offset, length, position)

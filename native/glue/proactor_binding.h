@@ -24,7 +24,8 @@ void ForgetFdEverywhere(int fd);
 
 class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
  public:
-  // The JS class: new Proactor(backend, options, completions, onReady).
+  // The JS class: new Proactor(backend, options, completions, onReady
+  // [, operands]).
   static Napi::Function Define(Napi::Env env);
   explicit ProactorBinding(const Napi::CallbackInfo& info);
   ~ProactorBinding() override;
@@ -33,6 +34,12 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   // Prepare calls; each returns 0 or -errno and makes no system call.
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value Write(const Napi::CallbackInfo& info);
+  // read and write with every operand but the buffer in the operands array.
+  Napi::Value ReadPacked(const Napi::CallbackInfo& info);
+  Napi::Value WritePacked(const Napi::CallbackInfo& info);
+  // recv and send likewise, the sixth operand their msgFlags.
+  Napi::Value RecvPacked(const Napi::CallbackInfo& info);
+  Napi::Value SendPacked(const Napi::CallbackInfo& info);
   Napi::Value Recv(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value Readv(const Napi::CallbackInfo& info);
@@ -83,6 +90,7 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   // Parses (slot, gen, fd, buffer, offset, length) into op.
   void ParseBuffer(const Napi::CallbackInfo& info, Operation* op);
   Napi::Value ReadWrite(const Napi::CallbackInfo& info, OpCode code);
+  Napi::Value Packed(const Napi::CallbackInfo& info, OpCode code);
   Napi::Value Fixed(const Napi::CallbackInfo& info, OpCode code);
   // Keeps v alive until the backend is gone: the kernel holds its pages.
   void Pin(const Napi::Value& v);
@@ -100,6 +108,9 @@ class ProactorBinding : public Napi::ObjectWrap<ProactorBinding> {
   Napi::Reference<Napi::Int32Array> completions_ref_;
   int32_t* completions_ = nullptr;
   int capacity_ = 0;
+  // the operands array shared with JS (kOperands doubles), or null
+  Napi::Reference<Napi::Float64Array> operands_ref_;
+  const double* operands_ = nullptr;
   // libuv's watch on backend_->NotifyFd(): post-reactive dispatch; closed,
   // never freed, before the binding is (a wake may be what closes it)
   std::unique_ptr<ReadyWatch> watch_;

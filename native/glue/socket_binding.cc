@@ -93,6 +93,7 @@ Napi::Object ConstantsObject(Napi::Env env) {
   o.Set("SO_REUSEADDR", c.so_reuseaddr);
   o.Set("SO_REUSEPORT", c.so_reuseport);
   o.Set("SO_ERROR", c.so_error);
+  o.Set("SO_TYPE", c.so_type);
   o.Set("SO_RCVBUF", c.so_rcvbuf);
   o.Set("SO_SNDBUF", c.so_sndbuf);
   o.Set("SO_KEEPALIVE", c.so_keepalive);

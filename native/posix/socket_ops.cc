@@ -24,7 +24,8 @@ const Constants& GetConstants() {
       IPPROTO_TCP, TCP_NODELAY,  IPPROTO_IPV6,  IPV6_V6ONLY,
       SHUT_RD,     SHUT_WR,      SHUT_RDWR,
       static_cast<int>(sizeof(sockaddr_storage)),
-      static_cast<int>(sizeof(socklen_t))};
+      static_cast<int>(sizeof(socklen_t)),
+      SO_TYPE};
   return c;
 }
 

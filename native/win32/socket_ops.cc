@@ -61,7 +61,8 @@ const Constants& GetConstants() {
       IPPROTO_TCP, TCP_NODELAY,  IPPROTO_IPV6,  IPV6_V6ONLY,
       SD_RECEIVE,  SD_SEND,      SD_BOTH,
       static_cast<int>(sizeof(sockaddr_storage)),
-      static_cast<int>(sizeof(int))};
+      static_cast<int>(sizeof(int)),
+      SO_TYPE};
   return c;
 }
 

@@ -13,6 +13,8 @@ import { IoVectors } from './IoVectors';
  */
 export class AsynchReadStreamResult extends AsynchResult {
   private readonly vectors: IoVectors | undefined;
+  /** @internal On a socket, where the backend prefers it: recv instead of read (set by the stream). */
+  viaSocket = false;
 
   constructor(
     handler: Handler | null,
@@ -57,6 +59,7 @@ export class AsynchReadStreamResult extends AsynchResult {
     if (mb.registeredWith === native) {
       return native.readFixed(this.slot, this.gen, this.handle, mb.buffer, mb.wrPtr(), this.bytesToRead, at, mb.ownerIndex);
     }
+    if (this.viaSocket && at === -1) return native.recv(this.slot, this.gen, this.handle, mb.buffer, mb.wrPtr(), this.bytesToRead, 0);
     return native.read(this.slot, this.gen, this.handle, mb.buffer, mb.wrPtr(), this.bytesToRead, at);
   }
 

@@ -22,6 +22,8 @@ export class AsynchWriteStreamResult extends AsynchResult {
   private sent = 0;
   /** A zero-copy send's state between its two completions. */
   private zc: 'none' | 'sent' | 'settled' = 'none';
+  /** @internal On a socket, where the backend prefers it: send instead of write (set by the stream). */
+  viaSocket = false;
 
   constructor(
     handler: Handler | null,
@@ -72,6 +74,7 @@ export class AsynchWriteStreamResult extends AsynchResult {
     if (mb.registeredWith === native) {
       return native.writeFixed(this.slot, this.gen, this.handle, mb.buffer, mb.rdPtr(), this.bytesToWrite, at, mb.ownerIndex);
     }
+    if (this.viaSocket && at === -1) return native.send(this.slot, this.gen, this.handle, mb.buffer, mb.rdPtr(), this.bytesToWrite, 0);
     return native.write(this.slot, this.gen, this.handle, mb.buffer, mb.rdPtr(), this.bytesToWrite, at);
   }
 
