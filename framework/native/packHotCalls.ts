@@ -13,12 +13,15 @@ import { type NativeProactor } from './NativeBinding';
 export function packHotCalls(native: NativeProactor, operands: Float64Array): void {
   /** Operands but the buffer; last is read's and write's position, recv's and send's msgFlags. */
   const put = (slot: number, gen: number, fd: number, offset: number, length: number, last: number): void => {
-    operands[0] = slot;
-    operands[1] = gen;
-    operands[2] = fd;
-    operands[3] = offset;
-    operands[4] = length;
-    operands[5] = last;
+    // Every operand made a number before the first is stored: a valueOf
+    // that starts another operation cannot leave this one half written.
+    const s = +slot, g = +gen, f = +fd, o = +offset, n = +length, l = +last;
+    operands[0] = s;
+    operands[1] = g;
+    operands[2] = f;
+    operands[3] = o;
+    operands[4] = n;
+    operands[5] = l;
   };
   Object.defineProperties(native, {
     read: {

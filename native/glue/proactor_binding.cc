@@ -145,9 +145,10 @@ ProactorBinding::ProactorBinding(const Napi::CallbackInfo& info)
   backend_->SetWaker(&ReadyWatch::Wake, watch_.get());
   // Nothing in flight yet: a proactor dropped now may be collected.
   watch_->Hold(false);
-  napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
-  // Last: nothing after it throws, so the destructor takes it out again.
+  // After everything that can throw but the push itself (bad_alloc), and
+  // before the cleanup hook that must not outlive a failed construction.
   live_backends.push_back(backend_.get());
+  napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
 }
 
 ProactorBinding::~ProactorBinding() {
