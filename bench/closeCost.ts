@@ -8,10 +8,13 @@
  *     `--rounds` blocks that alternate between them; the ratio (median of
  *     the rounds') should stay near 1.
  *   shutdown: `--shutdown` idle connections (comma-separated counts), then
- *     SIGTERM; the time until the server has exited, and its exit code.
+ *     SIGTERM; the time until the server has exited, and its exit code;
+ *     then the same for the peer, a Node `net` echo server that shuts down
+ *     alike (closes every connection, then exits by itself), and the ratio.
  *
  * Usage: node dist/bench/closeCost.js [--backend uring] [--dispatch post-reactive]
  *          [--cycles 3000] [--rounds 6] [--idle 10000] [--shutdown 10000,50000] [--silent]
+ *          [--help]
  * Raises its own RLIMIT_NOFILE (prlimit); more than ~28,000 connections
  * use several loopback source addresses (127.0.0.2, …).
  */
@@ -33,8 +36,16 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '6' },
     /** Idle clients send nothing at all (not even their one empty line). */
     silent: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+if (values.help) {
+  process.stdout.write(
+    'usage: node dist/bench/closeCost.js [--backend uring|epoll|aio] [--dispatch post-reactive|call-through]\n' +
+      '         [--cycles 3000] [--rounds 6] [--idle 10000] [--shutdown 10000,50000] [--concurrency 32] [--silent]\n',
+  );
+  process.exit(0);
+}
 const NOFILE = 240_000;
 /** Connections per loopback source address (below the ephemeral port range's size). */
 const PER_SOURCE = 20_000;
@@ -77,18 +88,22 @@ interface Server {
   exited: Promise<number | null>;
 }
 
-async function startServer(): Promise<Server> {
+/** The example server, or (peer) the Node `net` echo server that shuts down alike. */
+async function startServer(peer = false): Promise<Server> {
   // Idle connections stay for as long as the bench needs them.
-  const args = [join(__dirname, '../applications/example_proactor/MainServer.js'), '--port', '0', '--dispatch', values.dispatch!, '--idle-timeout', '0'];
-  if (values.backend) args.push('--backend', values.backend);
+  const args = peer
+    ? [join(__dirname, 'servers/netEchoServer.js'), '--graceful']
+    : [join(__dirname, '../applications/example_proactor/MainServer.js'), '--port', '0', '--dispatch', values.dispatch!, '--idle-timeout', '0'];
+  if (values.backend && !peer) args.push('--backend', values.backend);
   // Started by this process, it inherits the raised limit.
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let out = '';
+  const listening = peer ? /^(\d+)\n/ : /listening on [^\s]*:(\d+)/;
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /listening on [^\s]*:(\d+)/.exec(out);
+      const m = listening.exec(out);
       if (m) resolve(Number(m[1]));
     });
     void exited.then((code) => reject(new Error(`server exited (${code}) before listening: ${out}`)));
@@ -254,8 +269,9 @@ function rssBytes(pid: number): number {
 
 const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
 
-async function shutdownTime(n: number): Promise<void> {
-  const server = await startServer();
+/** Seconds from SIGTERM to exit, with n idle connections open, and the exit code. */
+async function shutdownOnce(n: number, peer: boolean): Promise<{ seconds: number; code: number | null }> {
+  const server = await startServer(peer);
   const baseline = fs.readdirSync(`/proc/${server.child.pid}/fd`).length;
   const sockets = await withTimeout(openIdle(server, baseline, n), `${n} idle connections`);
   await settle();
@@ -263,9 +279,20 @@ async function shutdownTime(n: number): Promise<void> {
   server.child.kill('SIGTERM');
   const code = await server.exited;
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`shutdown with ${n} open: ${seconds.toFixed(2)} s, exit code ${code}`);
   for (const s of sockets) s.destroy();
   await settle();
+  return { seconds, code };
+}
+
+/** Shutdown with n open, the example server's and then the net peer's. */
+async function shutdownTime(n: number): Promise<void> {
+  const ours = await shutdownOnce(n, false);
+  console.log(`shutdown with ${n} open: ${ours.seconds.toFixed(2)} s, exit code ${ours.code} (${((ours.seconds / n) * 1e6).toFixed(0)} µs per connection)`);
+  const net = await shutdownOnce(n, true);
+  console.log(
+    `  Node net, closing its ${n} the same way: ${net.seconds.toFixed(2)} s, exit code ${net.code}; ` +
+      `example server ÷ net ${(ours.seconds / net.seconds).toFixed(2)}`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -9,14 +9,16 @@
  *      waits for their replies, checks each ("Echo - <line>", in order) and
  *      sends again; the server's RSS is sampled each second;
  *   3. the clients close every connection: the server's fds must come back
- *      to where they were before the first connection;
+ *      to where they were before the first connection, and its RSS is
+ *      sampled each second for --settle seconds, to see it come back
+ *      towards where it was before the first connection;
  *   4. the connections are opened again and the server gets SIGTERM with
  *      all of them open: the time until it has exited, its exit code, and
  *      its summary line ("N open at shutdown, … 0 left open").
  *
  * Usage: node dist/bench/soak.js [--connections 10000] [--seconds 60]
  *          [--backend uring] [--dispatch post-reactive|call-through|pool]
- *          [--pipeline 4] [--idle-timeout 0] [--json]
+ *          [--pipeline 4] [--idle-timeout 0] [--settle 10] [--json]
  * The server's idle timeout is off unless --idle-timeout is given: the
  * connections opened first wait, idle, while the others are opened (on the
  * aio backend, 2,000 take about a minute).
@@ -38,12 +40,14 @@ const { values } = parseArgs({
     dispatch: { type: 'string', default: 'post-reactive' },
     pipeline: { type: 'string', default: '4' },
     'idle-timeout': { type: 'string', default: '0' },
+    settle: { type: 'string', default: '10' },
     json: { type: 'boolean', default: false },
   },
 });
 const CONNECTIONS = Number(values.connections);
 const SECONDS = Number(values.seconds);
 const PIPELINE = Number(values.pipeline);
+const SETTLE = Number(values.settle);
 /** Descriptors a process needs besides one per connection (Node, the ring, the reactor, pipes). */
 const FD_HEADROOM = 200;
 const CONNECT_WIDTH = 256;
@@ -61,8 +65,12 @@ interface Report {
   linesPerSecond: number;
   errors: string[];
   connectSeconds: number;
+  /** Server RSS in MiB before the first connection. */
+  rssBefore: number;
   /** [seconds since the run began, server RSS in MiB]. */
   rss: [number, number][];
+  /** [seconds since every connection had closed, server RSS in MiB]. */
+  rssAfterClose: [number, number][];
   fds: { before: number; open: number; after: number };
   closeSeconds: number;
   shutdown: { seconds: number; code: number | null; summary: string };
@@ -260,7 +268,7 @@ async function soak(): Promise<Report> {
   const pid = server.child.pid!;
   const report: Report = {
     backend: server.backend, dispatch: values.dispatch!, connections: CONNECTIONS, seconds: SECONDS, pipeline: PIPELINE,
-    linesVerified: 0, linesPerSecond: 0, errors, connectSeconds: 0, rss: [], fds: { before: openFds(pid), open: 0, after: 0 },
+    linesVerified: 0, linesPerSecond: 0, errors, connectSeconds: 0, rssBefore: rssMiB(pid), rss: [], rssAfterClose: [], fds: { before: openFds(pid), open: 0, after: 0 },
     closeSeconds: 0, shutdown: { seconds: 0, code: null, summary: '' },
   };
   try {
@@ -304,6 +312,12 @@ async function soak(): Promise<Report> {
     ).catch((e: Error) => errors.push(`${e.message} (it has ${openFds(pid)} fds, had ${report.fds.before})`));
     report.closeSeconds = (performance.now() - t0) / 1000;
     report.fds.after = openFds(pid);
+    // The spike is over: does the memory it took come back?
+    report.rssAfterClose.push([0, rssMiB(pid)]);
+    for (let t = 1; t <= SETTLE; t++) {
+      await sleep(1000);
+      report.rssAfterClose.push([t, rssMiB(pid)]);
+    }
 
     // SIGTERM with every connection open.
     const again = await within(openAll(server.port, CONNECTIONS, errors), `opening ${CONNECTIONS} connections again`);
@@ -343,6 +357,7 @@ function print(r: Report): void {
     `  opened in ${r.connectSeconds.toFixed(1)} s`,
     `  ${r.linesVerified} lines verified (${r.linesPerSecond} lines/s), ${r.errors.length} errors`,
     `  server RSS (MiB) by second: ${thin(r.rss, 13).map(([t, mb]) => `${t}s ${mb}`).join(', ')}`,
+    `  server RSS (MiB) after the clients closed, by second: ${thin(r.rssAfterClose, 11).map(([t, mb]) => `${t}s ${mb}`).join(', ')} (${r.rssBefore} before the first connection)`,
     `  server fds: ${r.fds.before} before, ${r.fds.open} with ${r.connections} open, ${r.fds.after} after the clients closed them (in ${r.closeSeconds.toFixed(1)} s)`,
     `  SIGTERM with ${r.connections} open: exited in ${r.shutdown.seconds.toFixed(2)} s, code ${r.shutdown.code}; ${r.shutdown.summary}`,
     ...r.errors.map((e) => `  error: ${e}`),
@@ -352,8 +367,8 @@ function print(r: Report): void {
   if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 
-if (!(CONNECTIONS >= 1 && SECONDS >= 0 && PIPELINE >= 1) || ![CONNECTIONS, SECONDS, PIPELINE].every(Number.isInteger)) {
-  fail('--connections and --pipeline must be whole numbers ≥ 1, --seconds a whole number ≥ 0', 2);
+if (!(CONNECTIONS >= 1 && SECONDS >= 0 && PIPELINE >= 1 && SETTLE >= 0) || ![CONNECTIONS, SECONDS, PIPELINE, SETTLE].every(Number.isInteger)) {
+  fail('--connections and --pipeline must be whole numbers ≥ 1, --seconds and --settle whole numbers ≥ 0', 2);
 }
 soak().then(
   (r) => {

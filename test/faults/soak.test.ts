@@ -23,6 +23,8 @@ interface Report {
   linesVerified: number;
   errors: string[];
   fds: { before: number; open: number; after: number };
+  rssBefore: number;
+  rssAfterClose: [number, number][];
   shutdown: { seconds: number; code: number | null; summary: string };
 }
 
@@ -61,7 +63,7 @@ function runSoak(args: string[], limitMs: number): Promise<{ code: number | null
   const note = why ? ` (${why})` : '';
 
   it(`should verify every reply of ${soak} connections × 5 s, then close them all and stop on SIGTERM with them open${note}`, async () => {
-    const { code, out, report } = await runSoak(['--backend', backend, '--connections', String(soak), '--seconds', '5'], 170_000);
+    const { code, out, report } = await runSoak(['--backend', backend, '--connections', String(soak), '--seconds', '5', '--settle', '2'], 170_000);
     expect(report.errors).toEqual([]);
     expect(code).toBe(0);
     expect(report.backend).toBe(backend);
@@ -69,13 +71,17 @@ function runSoak(args: string[], limitMs: number): Promise<{ code: number | null
     expect(report.linesVerified).toBeGreaterThan(soak);
     expect(report.fds.open).toBeGreaterThanOrEqual(report.fds.before + soak);
     expect(report.fds.after).toBe(report.fds.before);
+    // The server's RSS, sampled when the last connection closed and at each of the 2 s after.
+    expect(report.rssBefore).toBeGreaterThan(0);
+    expect(report.rssAfterClose.map(([t]) => t)).toEqual([0, 1, 2]);
+    expect(report.rssAfterClose.every(([, mb]) => mb > 0)).toBe(true);
     expect(report.shutdown.code).toBe(0);
     expect(report.shutdown.summary).toMatch(new RegExp(`^${2 * soak} connections accepted, ${soak} open at shutdown, ${2 * soak} closed, 0 left open; \\d+ lines echoed, 0 lines too long, 0 connections failed, 0 timed out$`));
     expect(out).toMatch(/^soak: ok$/m);
   }, 180_000);
 
   it(`should close the ${many} connections its clients close, then stop on SIGTERM with ${many} open, leaking no fd${note}`, async () => {
-    const { code, report } = await runSoak(['--backend', backend, '--connections', String(many), '--seconds', '0'], 170_000);
+    const { code, report } = await runSoak(['--backend', backend, '--connections', String(many), '--seconds', '0', '--settle', '0'], 170_000);
     expect(report.errors).toEqual([]);
     expect(code).toBe(0);
     expect(report.fds.open).toBeGreaterThanOrEqual(report.fds.before + many);
