@@ -40,14 +40,21 @@ export abstract class AsynchOperation {
     this.completionKey_ = completionKey;
     this.proactor_ = proactor ?? handler.proactor() ?? Proactor.instance();
     if (handler.proactor() === undefined) handler.proactor(this.proactor_);
+    this.socketVerbs = this.streamOperation && this.socketVerbsFor();
   }
+
+  /** A stream operation: open() asks whether its reads and writes go out as recv and send. */
+  protected readonly streamOperation: boolean = false;
+
+  /** Reads and writes go out as recv and send (socketVerbsFor); set at open(), for streams. */
+  protected socketVerbs = false;
 
   /**
    * Whether this operation's stream reads and writes should use recv and
    * send: its handle is a socket and its proactor's backend prefers them
-   * there (ProactorImpl.socketVerbs). Asked once per open(), by the streams.
+   * there (ProactorImpl.socketVerbs).
    */
-  protected socketVerbsFor(): boolean {
+  private socketVerbsFor(): boolean {
     if (this.handle_ === INVALID_HANDLE || !this.proactor_!.implementation().socketVerbs()) return false;
     const { socket } = loadNative();
     return socket.getOption(this.handle_, socket.constants.SOL_SOCKET, socket.constants.SO_TYPE) > 0;

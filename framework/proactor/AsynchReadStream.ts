@@ -1,10 +1,8 @@
-import { INVALID_HANDLE, type Handle } from '../common/Handle';
 import { type MessageBlock } from '../common/MessageBlock';
 import { ProactorError } from '../common/ProactorError';
 import { AsynchOperation } from './AsynchOperation';
 import { type BufferRing } from './BufferRing';
 import { type Handler } from './Handler';
-import { type Proactor } from './Proactor';
 import { AsynchReadMultishotResult } from './results/AsynchReadMultishotResult';
 import { AsynchReadStreamResult } from './results/AsynchReadStreamResult';
 
@@ -18,13 +16,7 @@ import { AsynchReadStreamResult } from './results/AsynchReadStreamResult';
  * rs.read(new MessageBlock(4096), 4096);   // → handler.handleReadStream(result)
  */
 export class AsynchReadStream extends AsynchOperation {
-  /** Reads go out as recv (see AsynchOperation.socketVerbsFor); set at open(). */
-  private socketVerbs = false;
-
-  override open(handler: Handler, handle: Handle = INVALID_HANDLE, completionKey?: unknown, proactor?: Proactor): void {
-    super.open(handler, handle, completionKey, proactor);
-    this.socketVerbs = this.socketVerbsFor();
-  }
+  protected override readonly streamOperation = true;
 
   /** A new result for a plain read. */
   private plainRead(handler: Handler, mb: MessageBlock, bytesToRead: number, act: unknown, priority: number, signalNumber: number): AsynchReadStreamResult {

@@ -1,8 +1,6 @@
-import { INVALID_HANDLE, type Handle } from '../common/Handle';
 import { type MessageBlock } from '../common/MessageBlock';
 import { AsynchOperation } from './AsynchOperation';
 import { type Handler } from './Handler';
-import { type Proactor } from './Proactor';
 import { AsynchWriteStreamResult } from './results/AsynchWriteStreamResult';
 
 /**
@@ -17,13 +15,7 @@ import { AsynchWriteStreamResult } from './results/AsynchWriteStreamResult';
  * ws.write(mb, mb.length());   // → handler.handleWriteStream(result)
  */
 export class AsynchWriteStream extends AsynchOperation {
-  /** Writes go out as send (see AsynchOperation.socketVerbsFor); set at open(). */
-  private socketVerbs = false;
-
-  override open(handler: Handler, handle: Handle = INVALID_HANDLE, completionKey?: unknown, proactor?: Proactor): void {
-    super.open(handler, handle, completionKey, proactor);
-    this.socketVerbs = this.socketVerbsFor();
-  }
+  protected override readonly streamOperation = true;
 
   /** A new result for a plain write. */
   private plainWrite(handler: Handler, mb: MessageBlock, bytesToWrite: number, act: unknown, priority: number, signalNumber: number, zeroCopy: boolean): AsynchWriteStreamResult {

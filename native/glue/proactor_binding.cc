@@ -30,6 +30,16 @@ double Operand(const Napi::Env& env, double v, double lo, double hi,
   return v;
 }
 
+// Points op at length bytes of bytes from offset, or throws a RangeError.
+void SetRange(const Napi::Env& env, const Bytes& bytes, uint32_t offset,
+              uint32_t length, Operation* op) {
+  if (static_cast<size_t>(offset) + length > bytes.length) {
+    throw Napi::RangeError::New(env, "offset + length exceed the buffer");
+  }
+  op->addr = bytes.data + offset;
+  op->len = length;
+}
+
 }  // namespace
 
 Napi::Value AlignOffset(const Napi::CallbackInfo& info) {
@@ -193,14 +203,9 @@ void ProactorBinding::ParseBuffer(const Napi::CallbackInfo& info,
                                   Operation* op) {
   op->user_data = UserData(info, 0);
   op->fd = info[2].As<Napi::Number>().Int32Value();
-  Bytes bytes = GetBytes(info.Env(), info[3], "buffer");
-  const uint32_t offset = info[4].As<Napi::Number>().Uint32Value();
-  const uint32_t length = info[5].As<Napi::Number>().Uint32Value();
-  if (static_cast<size_t>(offset) + length > bytes.length) {
-    throw Napi::RangeError::New(info.Env(), "offset + length exceed the buffer");
-  }
-  op->addr = bytes.data + offset;
-  op->len = length;
+  SetRange(info.Env(), GetBytes(info.Env(), info[3], "buffer"),
+           info[4].As<Napi::Number>().Uint32Value(),
+           info[5].As<Napi::Number>().Uint32Value(), op);
 }
 
 Napi::Value ProactorBinding::ReadWrite(const Napi::CallbackInfo& info,
@@ -214,9 +219,10 @@ Napi::Value ProactorBinding::ReadWrite(const Napi::CallbackInfo& info,
 
 // readPacked(buffer) and writePacked(buffer): read and write with their
 // other operands — slot, gen, fd, offset, length, position — in the
-// operands array (recvPacked and sendPacked: msgFlags for position), so that the call carries one argument instead of seven
-// (node-addon-api copies more than six into a heap array, and each is one
-// more N-API call to convert).
+// operands array (recvPacked and sendPacked: msgFlags for position), so
+// that the call carries one argument instead of seven (node-addon-api
+// copies more than six into a heap array, and each is one more N-API call
+// to convert).
 Napi::Value ProactorBinding::Packed(const Napi::CallbackInfo& info,
                                     OpCode code) {
   const Napi::Env env = info.Env();
@@ -227,18 +233,12 @@ Napi::Value ProactorBinding::Packed(const Napi::CallbackInfo& info,
   constexpr double kU32 = 4294967295.0;
   Operation op;
   op.code = code;
-  const uint64_t slot = static_cast<uint32_t>(Operand(env, a[0], 0, kU32, "slot"));
-  const uint64_t gen = static_cast<uint32_t>(Operand(env, a[1], 0, kU32, "gen")) & 0x3fffffffu;
-  op.user_data = slot | (gen << 32);
+  op.user_data = Token(static_cast<uint32_t>(Operand(env, a[0], 0, kU32, "slot")),
+                       static_cast<uint32_t>(Operand(env, a[1], 0, kU32, "gen")));
   op.fd = static_cast<int32_t>(Operand(env, a[2], -2147483648.0, 2147483647.0, "fd"));
-  Bytes bytes = GetBytes(env, info[0], "buffer");
-  const uint32_t offset = static_cast<uint32_t>(Operand(env, a[3], 0, kU32, "offset"));
-  const uint32_t length = static_cast<uint32_t>(Operand(env, a[4], 0, kU32, "length"));
-  if (static_cast<size_t>(offset) + length > bytes.length) {
-    throw Napi::RangeError::New(env, "offset + length exceed the buffer");
-  }
-  op.addr = bytes.data + offset;
-  op.len = length;
+  SetRange(env, GetBytes(env, info[0], "buffer"),
+           static_cast<uint32_t>(Operand(env, a[3], 0, kU32, "offset")),
+           static_cast<uint32_t>(Operand(env, a[4], 0, kU32, "length")), &op);
   if (code == OpCode::kRecv || code == OpCode::kSend) {
     op.msg_flags = static_cast<uint32_t>(Operand(env, a[5], 0, kU32, "msgFlags"));
   } else {

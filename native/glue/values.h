@@ -45,12 +45,16 @@ inline Bytes GetBytes(const Napi::Env& env, const Napi::Value& v,
   return Bytes{static_cast<uint8_t*>(data), length};
 }
 
-// The 64-bit token (slot | gen << 32) from two uint32 arguments at i, i+1.
-inline uint64_t UserData(const Napi::CallbackInfo& info, size_t i) {
-  const uint64_t slot = info[i].As<Napi::Number>().Uint32Value();
+// The 64-bit token (slot | gen << 32) of a slot and its generation.
+inline uint64_t Token(uint32_t slot, uint32_t gen) {
   // The top two bits belong to the backends (see common/operation.h).
-  const uint64_t gen = info[i + 1].As<Napi::Number>().Uint32Value() & 0x3fffffffu;
-  return slot | (gen << 32);
+  return slot | (static_cast<uint64_t>(gen & 0x3fffffffu) << 32);
+}
+
+// The token from two uint32 arguments at i, i+1.
+inline uint64_t UserData(const Napi::CallbackInfo& info, size_t i) {
+  return Token(info[i].As<Napi::Number>().Uint32Value(),
+               info[i + 1].As<Napi::Number>().Uint32Value());
 }
 
 inline uint32_t OptionalUint32(const Napi::Object& o, const char* key,
