@@ -22,6 +22,7 @@
             "native/linux/backends.cc",
             "native/glue/ready_watch.cc",
             "native/glue/file_binding.cc",
+            "native/glue/memory_binding.cc",
             "native/linux/open_beneath.cc",
             "native/uring/uring_backend.cc",
             "native/uring/uring_transfer.cc",

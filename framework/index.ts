@@ -1,6 +1,13 @@
 /** ace-proactor: the ACE Proactor framework for Node.js. */
 export { INVALID_HANDLE, type Handle } from './common/Handle';
 export { InetAddr } from './common/InetAddr';
+export {
+  canReleaseMemory,
+  releaseMemory,
+  SpikeMemoryRelease,
+  type MemoryReleaseReport,
+  type SpikeMemoryReleaseOptions,
+} from './common/MemoryRelease';
 export { MessageBlock, type MessageBlockOwner } from './common/MessageBlock';
 export { ProactorError, type ProactorErrorKind } from './common/ProactorError';
 export { SockAcceptor, type SockAcceptorOptions } from './common/SockAcceptor';

@@ -8,6 +8,7 @@
 #include "glue/proactor_binding.h"
 #if defined(__linux__)
 #include "glue/file_binding.h"
+#include "glue/memory_binding.h"
 #endif  // defined(__linux__)
 #include "glue/reactor_binding.h"
 #include "glue/socket_binding.h"
@@ -21,9 +22,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("alignOffset", Napi::Function::New<ace::glue::AlignOffset>(env, "alignOffset"));
   ace::glue::InitSocket(env, exports);
   ace::glue::InitReactor(env, exports);
-  // Linux only (binding.gyp builds the file there): elsewhere exports.file is absent.
+  // Linux only (binding.gyp builds them there): elsewhere exports.file and
+  // exports.releaseMemory are absent.
 #if defined(__linux__)
   ace::glue::InitFile(env, exports);
+  ace::glue::InitMemory(env, exports);
 #endif  // defined(__linux__)
   return exports;
 }

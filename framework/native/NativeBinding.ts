@@ -207,6 +207,12 @@ export interface NativeBinding {
   socket: NativeSocket;
   /** Linux only: absent from the win32 build. */
   file?: NativeFile;
+  /**
+   * Linux only: V8's low-memory collection of the calling thread's heap, then malloc_trim(0)
+   * (native/glue/memory_binding.cc). Blocks the thread while it runs. False when the runtime had
+   * no V8 collection to call (only malloc_trim ran).
+   */
+  releaseMemory?: () => boolean;
   /** Bytes into buffer at which its memory is aligned to align (a power of two). */
   alignOffset(buffer: Uint8Array, align: number): number;
 }
