@@ -18,10 +18,12 @@
  *
  * Usage: node dist/bench/soak.js [--connections 10000] [--seconds 60]
  *          [--backend uring] [--dispatch post-reactive|call-through|pool]
- *          [--pipeline 4] [--idle-timeout 0] [--settle 10] [--json]
+ *          [--pipeline 4] [--idle-timeout 0] [--release-memory <ms>] [--settle 10] [--json]
  * The server's idle timeout is off unless --idle-timeout is given: the
  * connections opened first wait, idle, while the others are opened (on the
- * aio backend, 2,000 take about a minute).
+ * aio backend, 2,000 take about a minute). --release-memory is passed to
+ * the server (the quiet time after a spike before it gives the memory
+ * back); without it the server's default holds.
  * Raises its own RLIMIT_NOFILE (soft up to hard, with prlimit); the server
  * inherits it. Exits 0 when every reply was verified and nothing leaked, 1
  * on any error, 2 when the connections asked for cannot fit the fd limit.
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     dispatch: { type: 'string', default: 'post-reactive' },
     pipeline: { type: 'string', default: '4' },
     'idle-timeout': { type: 'string', default: '0' },
+    'release-memory': { type: 'string' },
     settle: { type: 'string', default: '10' },
     json: { type: 'boolean', default: false },
   },
@@ -131,6 +134,7 @@ interface Server {
 
 async function startServer(): Promise<Server> {
   const args = [join(__dirname, '../applications/example_proactor/MainServer.js'), '--host', '127.0.0.1', '--port', '0', '--dispatch', values.dispatch!, '--idle-timeout', values['idle-timeout']!];
+  if (values['release-memory'] !== undefined) args.push('--release-memory', values['release-memory']);
   if (values.backend) args.push('--backend', values.backend);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';

@@ -1,5 +1,6 @@
 import { type InetAddr } from '../../framework/common/InetAddr';
 import { MessageBlock } from '../../framework/common/MessageBlock';
+import { canReleaseMemory, SpikeMemoryRelease } from '../../framework/common/MemoryRelease';
 import { type SockAcceptorOptions } from '../../framework/common/SockAcceptor';
 import { loadNative } from '../../framework/native/loadNative';
 import { type Proactor } from '../../framework/proactor/Proactor';
@@ -40,6 +41,13 @@ export interface ServerSummary extends ServerStats {
   leftOpen: number;
 }
 
+/**
+ * How long the open connections must stay at a quarter of their peak or fewer
+ * (the peak at least 1,000 above) before the memory the spike left is given
+ * back (SpikeMemoryRelease); 0: never.
+ */
+export const DEFAULT_RELEASE_MEMORY_MS = 10_000;
+
 /** Shutdown: how long open connections get to close before the proactor cancels them. */
 export const CLOSE_GRACE_MS = 5000;
 
@@ -57,12 +65,25 @@ export class Acceptor extends PassiveEventHandler {
   private proactor_: Proactor | undefined;
   /** Every connection's idle and line deadlines, on one Proactor timer. */
   private wheel_: TimerWheel | undefined;
+  /** Gives the memory back after a spike of connections (absent: --release-memory 0, or a build without it). */
+  private readonly release: SpikeMemoryRelease | undefined;
 
   constructor(
     readonly log: (line: string) => void = () => undefined,
     readonly timeouts: ServerTimeouts = DEFAULT_TIMEOUTS,
+    releaseMemoryMs = DEFAULT_RELEASE_MEMORY_MS,
   ) {
     super();
+    if (releaseMemoryMs > 0 && canReleaseMemory()) {
+      this.release = new SpikeMemoryRelease(() => this.handlers.size, {
+        quietMs: releaseMemoryMs,
+        onRelease: (r, peak, load) =>
+          this.log(
+            `memory released after a spike of ${peak} connections (${load} open): ` +
+              `RSS ${mib(r.rssBefore)} -> ${mib(r.rssAfter)} MiB, heap ${mib(r.heapBefore)} -> ${mib(r.heapAfter)} MiB, ${Math.round(r.durationMs)} ms`,
+          ),
+      });
+    }
   }
 
   /** The connections' deadlines. */
@@ -108,6 +129,7 @@ export class Acceptor extends PassiveEventHandler {
     await Promise.race([this.closeAll(), new Promise((resolve) => (grace = setTimeout(resolve, graceMs)))]);
     clearTimeout(grace);
     this.wheel_?.close();
+    this.release?.close();
     return { ...this.stats, openAtShutdown, leftOpen: this.connections() };
   }
 
@@ -131,7 +153,12 @@ export class Acceptor extends PassiveEventHandler {
       return;
     }
     this.handlers.add(handler);
+    this.release?.rose();
     this.stats.accepted++;
     this.log(`connection from ${connection.remote} (${this.handlers.size} open)`);
   }
+}
+
+function mib(bytes: number): number {
+  return Math.round(bytes / 1048576);
 }

@@ -4,7 +4,7 @@ import { Proactor } from '../../framework/proactor/Proactor';
 import { type DispatchStrategy } from '../../framework/proactor/ProactorOptions';
 import { ProactorPool } from '../../framework/proactor/ProactorPool';
 import { Reactor } from '../../framework/reactor/Reactor';
-import { Acceptor, CLOSE_GRACE_MS, DEFAULT_TIMEOUTS, type ServerSummary, type ServerTimeouts } from './Acceptor';
+import { Acceptor, CLOSE_GRACE_MS, DEFAULT_RELEASE_MEMORY_MS, DEFAULT_TIMEOUTS, type ServerSummary, type ServerTimeouts } from './Acceptor';
 import { runCallThrough } from './CallThrough';
 import { parseFlags, wholeNumber } from './Flags';
 import { type ServerThreadOptions } from './PoolThread';
@@ -15,7 +15,9 @@ const USAGE = `usage: MainServer [--host 127.0.0.1] [--port 8080 (0: any free po
                   [--reactor epoll|poll] [--dispatch post-reactive|call-through|pool]
                   [--threads 2 (with --dispatch pool)] [--verbose]
                   [--idle-timeout ${DEFAULT_TIMEOUTS.idleMs} (ms without a byte read or written; 0: none)]
-                  [--line-timeout ${DEFAULT_TIMEOUTS.lineMs} (ms from a line's first byte to its newline; 0: none)]`;
+                  [--line-timeout ${DEFAULT_TIMEOUTS.lineMs} (ms from a line's first byte to its newline; 0: none)]
+                  [--release-memory ${DEFAULT_RELEASE_MEMORY_MS} (ms at a quarter of the peak connections or fewer before
+                   the memory a spike left is given back; 0: never)]`;
 /** How the server dispatches: one of the Proactor's strategies, or a pool of threads that each run call-through. */
 type ServerDispatch = DispatchStrategy | 'pool';
 const DISPATCHES: readonly string[] = ['post-reactive', 'call-through', 'pool'] satisfies ServerDispatch[];
@@ -32,6 +34,8 @@ interface ServerOptions {
   threads: number;
   verbose: boolean;
   timeouts: ServerTimeouts;
+  /** --release-memory. */
+  releaseMemoryMs: number;
 }
 
 function parse(argv: string[]): ServerOptions {
@@ -47,6 +51,7 @@ function parse(argv: string[]): ServerOptions {
       verbose: { type: 'boolean', default: false },
       'idle-timeout': { type: 'string', default: String(DEFAULT_TIMEOUTS.idleMs) },
       'line-timeout': { type: 'string', default: String(DEFAULT_TIMEOUTS.lineMs) },
+      'release-memory': { type: 'string', default: String(DEFAULT_RELEASE_MEMORY_MS) },
       help: { type: 'boolean', default: false },
     },
   }, USAGE);
@@ -62,7 +67,8 @@ function parse(argv: string[]): ServerOptions {
     idleMs: wholeNumber('idle-timeout', values['idle-timeout']!, 0, 2 ** 31 - 1, USAGE),
     lineMs: wholeNumber('line-timeout', values['line-timeout']!, 0, 2 ** 31 - 1, USAGE),
   };
-  return { host: values.host!, port, backend: values.backend, reactor: values.reactor, dispatch, threads, verbose: values.verbose!, timeouts };
+  const releaseMemoryMs = wholeNumber('release-memory', values['release-memory']!, 0, 2 ** 31 - 1, USAGE);
+  return { host: values.host!, port, backend: values.backend, reactor: values.reactor, dispatch, threads, verbose: values.verbose!, timeouts, releaseMemoryMs };
 }
 
 /** Resolves with the first SIGINT or SIGTERM; later ones are only reported. */
@@ -98,7 +104,7 @@ async function serveOnThisThread(options: ServerOptions): Promise<number> {
   const log = options.verbose ? (line: string) => process.stderr.write(`${NAME}: ${line}\n`) : undefined;
   let proactor: Proactor | undefined;
   let reactor: Reactor | undefined;
-  const acceptor = new Acceptor(log, options.timeouts);
+  const acceptor = new Acceptor(log, options.timeouts, options.releaseMemoryMs);
   try {
     proactor = new Proactor({ backend: options.backend });
     reactor = new Reactor({ backend: options.reactor });
@@ -139,7 +145,13 @@ async function serveOnThisThread(options: ServerOptions): Promise<number> {
  * adds up what the threads report. Returns the exit code.
  */
 async function serveOnPool(options: ServerOptions): Promise<number> {
-  const threadOptions: ServerThreadOptions = { name: NAME, reactor: options.reactor, verbose: options.verbose, timeouts: options.timeouts };
+  const threadOptions: ServerThreadOptions = {
+    name: NAME,
+    reactor: options.reactor,
+    verbose: options.verbose,
+    timeouts: options.timeouts,
+    releaseMemoryMs: options.releaseMemoryMs,
+  };
   const pool = new ProactorPool<ServerSummary>({
     threads: options.threads,
     address: new InetAddr(options.port, options.host),

@@ -13,6 +13,8 @@ export interface ServerThreadOptions {
   verbose: boolean;
   /** The idle and line timeouts of each connection. */
   timeouts: ServerTimeouts;
+  /** Quiet time after a spike of connections before its memory is given back (ms; 0: never; default DEFAULT_RELEASE_MEMORY_MS). */
+  releaseMemoryMs?: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export function openServerThread(context: PoolThreadContext<ServerThreadOptions>
   const say = (line: string) => process.stderr.write(`${options.name}: thread ${thread}: ${line}\n`);
   const reactor = new Reactor({ backend: options.reactor });
   Reactor.instance(reactor);
-  const acceptor = new Acceptor(options.verbose ? say : undefined, options.timeouts);
+  const acceptor = new Acceptor(options.verbose ? say : undefined, options.timeouts, options.releaseMemoryMs);
   try {
     acceptor.open(context.address, reactor, proactor, { reusePort: true, backlog: context.backlog });
   } catch (e) {

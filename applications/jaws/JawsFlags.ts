@@ -1,5 +1,5 @@
 import { parseFlags, wholeNumber } from '../example_proactor/Flags';
-import { DEFAULT_LIMITS, type JawsLimits } from './JawsLimits';
+import { DEFAULT_LIMITS, type JawsLimits, ZERO_ALLOWED } from './JawsLimits';
 
 /** How JAWS dispatches: one of the Proactor's strategies on the main thread, or a pool of call-through threads. */
 export type JawsDispatch = 'post-reactive' | 'call-through' | 'pool';
@@ -25,6 +25,7 @@ const LIMIT_FLAGS: [flag: string, limit: keyof JawsLimits][] = [
   ['header-timeout', 'headerTimeoutMs'],
   ['idle-timeout', 'idleTimeoutMs'],
   ['file-cache', 'fileCacheMs'],
+  ['release-memory', 'releaseMemoryMs'],
 ];
 
 export const USAGE = `usage: jaws --root DIR [--host 127.0.0.1] [--port 8080 (0: any free port)] [--backend <proactor backend>]
@@ -32,7 +33,8 @@ export const USAGE = `usage: jaws --root DIR [--host 127.0.0.1] [--port 8080 (0:
             [--max-header-bytes ${DEFAULT_LIMITS.maxHeaderBytes}] [--max-uri-bytes ${DEFAULT_LIMITS.maxUriBytes}] [--max-header-count ${DEFAULT_LIMITS.maxHeaderCount}]
             [--max-body-bytes ${DEFAULT_LIMITS.maxBodyBytes}] [--max-connections ${DEFAULT_LIMITS.maxConnections}]
             [--header-timeout ${DEFAULT_LIMITS.headerTimeoutMs} (ms)] [--idle-timeout ${DEFAULT_LIMITS.idleTimeoutMs} (ms)]
-            [--file-cache ${DEFAULT_LIMITS.fileCacheMs} (ms; 0: none)]`;
+            [--file-cache ${DEFAULT_LIMITS.fileCacheMs} (ms; 0: none)]
+            [--release-memory ${DEFAULT_LIMITS.releaseMemoryMs} (ms at a quarter of the peak connections or fewer before the memory a spike left is given back; 0: never)]`;
 
 const MAX_TIMEOUT_MS = 2147483647;
 
@@ -69,7 +71,7 @@ export function parseJawsFlags(argv: string[]): JawsCommandLine {
   const limits: JawsLimits = { ...DEFAULT_LIMITS };
   for (const [flag, limit] of LIMIT_FLAGS) {
     const text = v[flag];
-    if (typeof text === 'string') limits[limit] = wholeNumber(flag, text, limit === 'fileCacheMs' ? 0 : 1, MAX_TIMEOUT_MS, USAGE);
+    if (typeof text === 'string') limits[limit] = wholeNumber(flag, text, ZERO_ALLOWED.has(limit) ? 0 : 1, MAX_TIMEOUT_MS, USAGE);
   }
   return {
     root: v.root,

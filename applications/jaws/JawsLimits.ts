@@ -16,6 +16,12 @@ export interface JawsLimits {
   idleTimeoutMs: number;
   /** ms an opened file is kept open for the next requests for it (0: opened and closed per request). */
   fileCacheMs: number;
+  /**
+   * ms the open connections must stay at a quarter of their peak or fewer (the
+   * peak at least 1,000 above) before the memory the spike left is given back
+   * (SpikeMemoryRelease; 0: never).
+   */
+  releaseMemoryMs: number;
 }
 
 /** What JAWS uses when a limit is not given. */
@@ -28,4 +34,8 @@ export const DEFAULT_LIMITS: Readonly<JawsLimits> = Object.freeze({
   headerTimeoutMs: 10000,
   idleTimeoutMs: 5000,
   fileCacheMs: 1000,
+  releaseMemoryMs: 10000,
 });
+
+/** The limits 0 turns off; every other one is at least 1. */
+export const ZERO_ALLOWED: ReadonlySet<keyof JawsLimits> = new Set(['fileCacheMs', 'releaseMemoryMs']);

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { type InetAddr } from '../../framework/common/InetAddr';
+import { canReleaseMemory, SpikeMemoryRelease } from '../../framework/common/MemoryRelease';
 import { ProactorError } from '../../framework/common/ProactorError';
 import { AsynchAcceptor } from '../../framework/proactor/AsynchAcceptor';
 import { Handler } from '../../framework/proactor/Handler';
@@ -7,7 +8,7 @@ import { type Proactor } from '../../framework/proactor/Proactor';
 import { DocumentRoot } from './DocumentRoot';
 import { HttpHandler } from './HttpHandler';
 import { type HttpRequest } from './HttpRequest';
-import { DEFAULT_LIMITS, type JawsLimits } from './JawsLimits';
+import { DEFAULT_LIMITS, type JawsLimits, ZERO_ALLOWED } from './JawsLimits';
 import { OpenFileCache } from './OpenFileCache';
 
 /** What a JAWS server has done; the summary it prints when it stops. */
@@ -35,7 +36,7 @@ export interface JawsOptions {
   limits?: Partial<JawsLimits>;
   /** Receives one access-log line per request. */
   accessLog?: (line: string) => void;
-  /** Receives the reason of each refused request. */
+  /** Receives the reason of each refused request, and a line for each release of memory after a spike. */
   log?: (line: string) => void;
 }
 
@@ -61,16 +62,25 @@ export class JawsServer extends Handler {
   private readonly connections = new Set<HttpHandler>();
   private sweepTimer = 0;
   private allClosed: (() => void) | undefined;
+  /** Gives the memory back after a spike of connections (absent: releaseMemoryMs 0, or a build without it). */
+  private readonly release: SpikeMemoryRelease | undefined;
 
   constructor(private readonly options: JawsOptions) {
     super();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     for (const [name, value] of Object.entries(this.limits)) {
-      const least = name === 'fileCacheMs' ? 0 : 1;
+      const least = ZERO_ALLOWED.has(name as keyof JawsLimits) ? 0 : 1;
       if (!Number.isInteger(value) || value < least) throw new RangeError(`JAWS limit ${name} must be a whole number ≥ ${least}, got ${value}`);
     }
     this.root = new DocumentRoot(options.root);
     this.files = new OpenFileCache(this.root, this.limits.fileCacheMs);
+    if (this.limits.releaseMemoryMs > 0 && canReleaseMemory()) {
+      this.release = new SpikeMemoryRelease(() => this.connections.size, {
+        quietMs: this.limits.releaseMemoryMs,
+        onRelease: (r, peak, load) =>
+          this.note(`memory released after a spike of ${peak} connections (${load} open): RSS ${mib(r.rssBefore)} -> ${mib(r.rssAfter)} MiB, ${Math.round(r.durationMs)} ms`),
+      });
+    }
   }
 
   /** Listens on address; connections are served on proactor. */
@@ -119,6 +129,7 @@ export class JawsServer extends Handler {
       return false;
     }
     this.connections.add(handler);
+    this.release?.rose();
     this.stats.accepted++;
     return true;
   }
@@ -165,8 +176,13 @@ export class JawsServer extends Handler {
     clearTimeout(grace);
     if (this.sweepTimer) this.proactor()?.cancelTimer(this.sweepTimer);
     this.sweepTimer = 0;
+    this.release?.close();
     this.files.flush();
     this.root.close();
     return { ...this.stats, openAtShutdown, leftOpen: this.connections.size };
   }
+}
+
+function mib(bytes: number): number {
+  return Math.round(bytes / 1048576);
 }

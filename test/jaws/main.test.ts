@@ -71,6 +71,7 @@ function download(port: number, path: string, onFirstBytes?: () => void, pauseMs
     ['an unknown dispatch', ['--root', '/tmp', '--dispatch', 'magic']],
     ['--threads without pool', ['--root', '/tmp', '--threads', '2']],
     ['a zero limit', ['--root', '/tmp', '--max-header-bytes', '0']],
+    ['a --release-memory that is not a number of ms', ['--root', '/tmp', '--release-memory', '10s']],
     ['an unknown flag', ['--root', '/tmp', '--frobnicate']],
   ])('should refuse %s with the usage and exit code 2', async (_what, args) => {
     const c = run(args);
