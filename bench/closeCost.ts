@@ -7,14 +7,18 @@
  *     once, one with 0 and one with `--idle` idle connections open, in
  *     `--rounds` blocks that alternate between them; the ratio (median of
  *     the rounds') should stay near 1.
- *   shutdown: `--shutdown` idle connections (comma-separated counts), then
- *     SIGTERM; the time until the server has exited, and its exit code;
- *     then the same for the peer, a Node `net` echo server that shuts down
- *     alike (closes every connection, then exits by itself), and the ratio.
+ *     `--cycles 0` skips this part.
+ *   shutdown: `--shutdown` idle connections (comma-separated counts), held
+ *     by a connectionHolder process on CPU 1 while the server runs on CPU
+ *     0; the server's RSS per idle connection; then SIGTERM: the time until
+ *     the server has exited, and its exit code; then the same for the peer,
+ *     a Node `net` echo server that shuts down alike (closes every
+ *     connection, then exits by itself), and the ratios. `--docs FILE`
+ *     writes the table into FILE's generated section.
  *
  * Usage: node dist/bench/closeCost.js [--backend uring] [--dispatch post-reactive]
  *          [--cycles 3000] [--rounds 6] [--idle 10000] [--shutdown 10000,50000] [--silent]
- *          [--help]
+ *          [--docs docs/benchmarks.md] [--help]
  * Raises its own RLIMIT_NOFILE (prlimit); more than ~28,000 connections
  * use several loopback source addresses (127.0.0.2, …).
  */
@@ -23,6 +27,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeGeneratedSection } from './lib/docs';
+import { pinned } from './lib/processes';
 
 const { values } = parseArgs({
   options: {
@@ -36,17 +42,23 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '6' },
     /** Idle clients send nothing at all (not even their one empty line). */
     silent: { type: 'boolean', default: false },
+    /** Writes the shutdown table into this file's generated section (docs/benchmarks.md). */
+    docs: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
     'usage: node dist/bench/closeCost.js [--backend uring|epoll|aio] [--dispatch post-reactive|call-through]\n' +
-      '         [--cycles 3000] [--rounds 6] [--idle 10000] [--shutdown 10000,50000] [--concurrency 32] [--silent]\n',
+      '         [--cycles 3000 (0: skip the per-close part)] [--rounds 6] [--idle 10000] [--shutdown 10000,50000]\n' +
+      '         [--concurrency 32] [--silent] [--docs docs/benchmarks.md]\n',
   );
   process.exit(0);
 }
 const NOFILE = 240_000;
+/** The shutdown runs: the server on one CPU, the connection holder on the other. */
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
 /** Connections per loopback source address (below the ephemeral port range's size). */
 const PER_SOURCE = 20_000;
 const STEP_TIMEOUT_MS = 120_000;
@@ -89,14 +101,15 @@ interface Server {
 }
 
 /** The example server, or (peer) the Node `net` echo server that shuts down alike. */
-async function startServer(peer = false): Promise<Server> {
+async function startServer(peer = false, cpu?: number): Promise<Server> {
   // Idle connections stay for as long as the bench needs them.
   const args = peer
     ? [join(__dirname, 'servers/netEchoServer.js'), '--graceful']
     : [join(__dirname, '../applications/example_proactor/MainServer.js'), '--port', '0', '--dispatch', values.dispatch!, '--idle-timeout', '0'];
   if (values.backend && !peer) args.push('--backend', values.backend);
   // Started by this process, it inherits the raised limit.
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [command, argv] = pinned(cpu, process.execPath, args);
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let out = '';
   const listening = peer ? /^(\d+)\n/ : /listening on [^\s]*:(\d+)/;
@@ -269,40 +282,118 @@ function rssBytes(pid: number): number {
 
 const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
 
-/** Seconds from SIGTERM to exit, with n idle connections open, and the exit code. */
-async function shutdownOnce(n: number, peer: boolean): Promise<{ seconds: number; code: number | null }> {
-  const server = await startServer(peer);
-  const baseline = fs.readdirSync(`/proc/${server.child.pid}/fd`).length;
-  const sockets = await withTimeout(openIdle(server, baseline, n), `${n} idle connections`);
+/** What holding n idle connections and then shutting down cost one server. */
+interface Shutdown {
+  n: number;
+  seconds: number;
+  code: number | null;
+  /** RSS growth per idle connection, bytes. */
+  bytesPerConnection: number;
+}
+
+/**
+ * n idle connections, held by a connectionHolder process on CPU 1 while
+ * the server runs on CPU 0, then SIGTERM: seconds until the server has
+ * exited, as this process (which holds no connection and has nothing else
+ * to do) sees it, and what the connections cost in RSS.
+ */
+async function shutdownOnce(n: number, peer: boolean): Promise<Shutdown> {
+  const server = await startServer(peer, SERVER_CPU);
+  const pid = server.child.pid!;
+  const baseline = fs.readdirSync(`/proc/${pid}/fd`).length;
   await settle();
-  const start = process.hrtime.bigint();
-  server.child.kill('SIGTERM');
-  const code = await server.exited;
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  for (const s of sockets) s.destroy();
-  await settle();
-  return { seconds, code };
+  const rssBefore = rssBytes(pid);
+  const [command, args] = pinned(LOAD_CPU, process.execPath, [join(__dirname, 'connectionHolder.js'), '--port', String(server.port), '--count', String(n), ...(values.silent ? ['--silent'] : [])]);
+  const holder = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const holderExited = new Promise<number | null>((resolve) => holder.on('exit', (code) => resolve(code)));
+  try {
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        let out = '';
+        holder.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes(`ready ${n}\n`)) resolve();
+        });
+        void holderExited.then((code) => reject(new Error(`the connection holder exited (${code}) before it held ${n}`)));
+      }),
+      `${n} idle connections`,
+    );
+    await withTimeout(accepted(server, baseline, n), `the server to accept ${n}`);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const bytesPerConnection = (rssBytes(pid) - rssBefore) / n;
+    const start = process.hrtime.bigint();
+    server.child.kill('SIGTERM');
+    const code = await withTimeout(server.exited, 'the server to exit');
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    return { n, seconds, code, bytesPerConnection };
+  } finally {
+    holder.stdin!.end();
+    if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+    await Promise.all([holderExited, server.exited]);
+    await settle();
+  }
 }
 
 /** Shutdown with n open, the example server's and then the net peer's. */
-async function shutdownTime(n: number): Promise<void> {
+async function shutdownTime(n: number): Promise<[Shutdown, Shutdown]> {
   const ours = await shutdownOnce(n, false);
-  console.log(`shutdown with ${n} open: ${ours.seconds.toFixed(2)} s, exit code ${ours.code} (${((ours.seconds / n) * 1e6).toFixed(0)} µs per connection)`);
+  console.log(
+    `shutdown with ${n} open: ${ours.seconds.toFixed(2)} s, exit code ${ours.code} (${((ours.seconds / n) * 1e6).toFixed(0)} µs per connection); ` +
+      `${(ours.bytesPerConnection / 1024).toFixed(2)} KiB RSS per idle connection`,
+  );
   const net = await shutdownOnce(n, true);
   console.log(
-    `  Node net, closing its ${n} the same way: ${net.seconds.toFixed(2)} s, exit code ${net.code}; ` +
-      `example server ÷ net ${(ours.seconds / net.seconds).toFixed(2)}`,
+    `  Node net, closing its ${n} the same way: ${net.seconds.toFixed(2)} s, exit code ${net.code}; ${(net.bytesPerConnection / 1024).toFixed(2)} KiB per idle connection; ` +
+      `example server ÷ net: shutdown ${(ours.seconds / net.seconds).toFixed(2)}, memory ${(ours.bytesPerConnection / net.bytesPerConnection).toFixed(2)}`,
   );
+  return [ours, net];
+}
+
+/** The markdown table of the shutdown runs, for docs/benchmarks.md. */
+function shutdownTable(rows: [Shutdown, Shutdown][], most: number, skipped: number[]): string {
+  const commit = (() => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short=10', 'HEAD'], { cwd: join(__dirname, '..', '..') }).toString().trim();
+    } catch {
+      return 'unknown';
+    }
+  })();
+  const lines = [
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC at commit ${commit}, Node ${process.version}: the example server ` +
+      `(backend ${values.backend ?? 'default'}, dispatch ${values.dispatch}) and a Node \`net\` echo server that shuts down alike, each in turn on CPU 0, ` +
+      `the connections held by another process on CPU 1${values.silent ? ' (silent: not one byte sent)' : ', each having echoed one empty line'}. ` +
+      'Shutdown: from `SIGTERM` to the exit, seen by a process that holds no connection. Per connection: the RSS growth with the connections open, divided by them.',
+    '',
+    '| Connections open | Shutdown, example server | Shutdown, `net` | × `net` | µs per connection | RSS per idle connection, example server | `net` | × `net` | Exit codes |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map(
+      ([o, p]) =>
+        `| ${o.n.toLocaleString('en-US')} | ${o.seconds.toFixed(2)} s | ${p.seconds.toFixed(2)} s | ${(o.seconds / p.seconds).toFixed(2)}× | ${((o.seconds / o.n) * 1e6).toFixed(0)} | ` +
+        `${(o.bytesPerConnection / 1024).toFixed(2)} KiB | ${(p.bytesPerConnection / 1024).toFixed(2)} KiB | ${(o.bytesPerConnection / p.bytesPerConnection).toFixed(2)}× | ${o.code}, ${p.code} |`,
+    ),
+  ];
+  if (skipped.length > 0) {
+    lines.push('', `Not run: ${skipped.map((n) => n.toLocaleString('en-US')).join(', ')} open, more than the ${most.toLocaleString('en-US')} connections this machine's fd limit lets one process hold (raising its hard limit needs \`CAP_SYS_RESOURCE\`).`);
+  }
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
   const nofile = raiseNofile(process.pid);
   const most = nofile - 200;
   console.log(`example_proactor server, dispatch ${values.dispatch}${values.backend ? `, backend ${values.backend}` : ''}`);
-  await closeCost();
+  if (Number(values.cycles) > 0) await closeCost();
+  const rows: [Shutdown, Shutdown][] = [];
+  const skipped: number[] = [];
   for (const n of values.shutdown!.split(',').filter(Boolean).map(Number)) {
-    if (n > most) console.log(`shutdown with ${n} open: skipped, RLIMIT_NOFILE is ${nofile} here (raising it needs CAP_SYS_RESOURCE)`);
-    else await shutdownTime(n);
+    if (n > most) {
+      console.log(`shutdown with ${n} open: skipped, RLIMIT_NOFILE is ${nofile} here (raising it needs CAP_SYS_RESOURCE)`);
+      skipped.push(n);
+    } else rows.push(await shutdownTime(n));
+  }
+  if (values.docs !== undefined && rows.length > 0) {
+    writeGeneratedSection(values.docs, shutdownTable(rows, most, skipped), 'shutdown', 'node dist/bench/closeCost.js --docs docs/benchmarks.md');
+    console.log(`wrote the shutdown table into ${values.docs}`);
   }
 }
 
