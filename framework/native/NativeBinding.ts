@@ -65,7 +65,7 @@ export interface NativeProactor {
   /** One completion per connection, flagged MORE, until cancelled or failed. */
   acceptMultishot(slot: number, gen: number, listenFd: number): number;
   /** One completion per arrival into a buffer of ring group, flagged MORE|BUFFER, until EOF, error or ENOBUFS. */
-  recvMultishot(slot: number, gen: number, fd: number, group: number): number;
+  recvMultishot(slot: number, gen: number, fd: number, group: number, oneShot?: boolean): number;
   /** Completes with the bytes sent (MORE), then again (NOTIF) when the buffer is free. */
   sendZc(slot: number, gen: number, fd: number, buf: Uint8Array, offset: number, length: number, msgFlags: number): number;
   /**

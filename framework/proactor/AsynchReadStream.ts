@@ -70,4 +70,20 @@ export class AsynchReadStream extends AsynchOperation {
     }
     this.start(new AsynchReadMultishotResult(handler, this.handle_, ring, act, this.completionKey_, priority, signalNumber, this));
   }
+
+  /**
+   * Reads once, into a buffer the kernel takes from ring when data arrives:
+   * one handleReadStream, lent that buffer as readMultishot's are (see
+   * BufferRing). Until data comes the read holds no memory of its own, so
+   * thousands of idle connections share the ring's buffers instead of
+   * holding a block each. The handle must be a socket; the backend must
+   * support 'recvMultishot' (io_uring).
+   */
+  readFromRing(ring: BufferRing, act?: unknown, priority = 0, signalNumber = 0): void {
+    const handler = this.openHandler();
+    if (!this.proactor().implementation().supports('recvMultishot')) {
+      throw new ProactorError('unsupported', `AsynchReadStream.readFromRing: the ${this.proactor().backend} backend cannot read from a buffer ring on this kernel`);
+    }
+    this.start(new AsynchReadMultishotResult(handler, this.handle_, ring, act, this.completionKey_, priority, signalNumber, this, true));
+  }
 }

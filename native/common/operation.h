@@ -26,6 +26,7 @@ enum class OpCode : uint8_t {
   kWriteFixed,  // as kWrite, from registered buffer buf_index
   kAcceptMulti,  // accepts until cancelled: one completion per connection
   kRecvMulti,    // receives until EOF or error into buffers of buf_group
+                 // (once, with kOpOneShot)
   kSendZc,       // send without copying; a kCompletionNotif frees the buffer
   kRecvMsg,      // recvmsg(addr: a struct msghdr, msg_flags): a datagram and its sender
   kSendMsg,      // sendmsg(addr: a struct msghdr, msg_flags): a datagram to its msg_name
@@ -62,6 +63,10 @@ struct Operation {
 // Operation::op_flags bit: a kTimeout's timespec is an absolute
 // CLOCK_MONOTONIC time, so a re-armed interval timer does not drift.
 constexpr uint32_t kOpAbsolute = 1;
+// Operation::op_flags bit: a kRecvMulti that completes once, into one buffer
+// the kernel picks from buf_group when data arrives (a plain receive with
+// buffer selection: an idle connection holds no buffer of its own).
+constexpr uint32_t kOpOneShot = 2;
 
 // One finished operation, as the kernel reported it.
 struct Completion {

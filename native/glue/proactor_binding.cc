@@ -322,14 +322,16 @@ Napi::Value ProactorBinding::AcceptMultishot(const Napi::CallbackInfo& info) {
   return PrepareChecked(info.Env(), op);
 }
 
-// recvMultishot(slot, gen, fd, group): one completion per arrival, each
-// naming the ring buffer it filled, until EOF, an error or an empty ring.
+// recvMultishot(slot, gen, fd, group, oneShot = false): one completion per
+// arrival, each naming the ring buffer it filled, until EOF, an error or an
+// empty ring; with oneShot, one completion only.
 Napi::Value ProactorBinding::RecvMultishot(const Napi::CallbackInfo& info) {
   Operation op;
   op.code = OpCode::kRecvMulti;
   op.user_data = UserData(info, 0);
   op.fd = info[2].As<Napi::Number>().Int32Value();
   op.buf_group = static_cast<uint16_t>(info[3].As<Napi::Number>().Uint32Value());
+  if (info.Length() > 4 && info[4].ToBoolean().Value()) op.op_flags |= kOpOneShot;
   return PrepareChecked(info.Env(), op);
 }
 

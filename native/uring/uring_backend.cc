@@ -446,8 +446,9 @@ void UringBackend::Fill(const Operation& op) {
       sqe->msg_flags = op.msg_flags | MSG_NOSIGNAL;
       break;
     case OpCode::kRecvMulti:
-      // No buffer yet: the kernel picks one from the ring per completion.
-      sqe->ioprio = IORING_RECV_MULTISHOT;
+      // No buffer yet: the kernel picks one from the ring per completion
+      // (for a one-shot receive, at its one completion).
+      sqe->ioprio = (op.op_flags & kOpOneShot) != 0 ? 0 : IORING_RECV_MULTISHOT;
       sqe->flags |= IOSQE_BUFFER_SELECT;
       sqe->buf_group = op.buf_group;
       sqe->msg_flags = op.msg_flags | MSG_NOSIGNAL;

@@ -314,6 +314,86 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
       }
     });
 
+    ringIt(`readFromRing should complete once per call, in a ring buffer, holding none while it waits${skipNote}`, async () => {
+      proactor = new Proactor({ backend });
+      const ring = proactor.createBufferRing({ count: 2, size: 8 });
+      const [a, b] = socketPair();
+      closeAfter.push(a);
+      const rec = new Recorder(proactor);
+      const { rs } = streams(rec, a, proactor);
+      rs.readFromRing(ring);
+      // Waiting: in flight, no buffer taken.
+      for (let i = 0; i < 3; i++) proactor.handleEvents(5);
+      expect(proactor.inflight()).toBe(1);
+      expect(ring.held()).toBe(0);
+      sock.sendNow(b, Buffer.from('0123456789'), 0, 10);
+      await dispatchUntil(proactor, () => rec.reads.length === 1, 'the one completion');
+      // One buffer's worth, then nothing more until the next call.
+      expect(rec.reads[0]).toEqual({ success: true, error: '', bytes: 8, more: false, data: '01234567' });
+      for (let i = 0; i < 3; i++) proactor.handleEvents(5);
+      expect(rec.reads).toHaveLength(1);
+      expect(proactor.inflight()).toBe(0);
+      expect(ring.held()).toBe(0);
+      rs.readFromRing(ring);
+      await dispatchUntil(proactor, () => rec.reads.length === 2, 'the rest');
+      expect(rec.reads[1]).toEqual({ success: true, error: '', bytes: 2, more: false, data: '89' });
+      sock.close(b);
+      rs.readFromRing(ring);
+      await dispatchUntil(proactor, () => rec.reads.length === 3, 'EOF');
+      expect(rec.reads[2]).toEqual({ success: true, error: '', bytes: 0, more: false, data: '' });
+      expect(proactor.inflight()).toBe(0);
+    });
+
+    ringIt(`readFromRing should wait while every buffer is kept, and complete with ECANCELED when closed meanwhile${skipNote}`, async () => {
+      proactor = new Proactor({ backend });
+      const ring = proactor.createBufferRing({ count: 1, size: 8 });
+      const [a, b] = socketPair();
+      const [c, d] = socketPair();
+      closeAfter.push(b, c, d);
+      const first = new Recorder(proactor);
+      first.keep = true;
+      streams(first, c, proactor).rs.readFromRing(ring);
+      sock.sendNow(d, Buffer.from('held'), 0, 4);
+      await dispatchUntil(proactor, () => first.kept.length === 1, 'the one buffer, kept');
+      const rec = new Recorder(proactor);
+      const { rs } = streams(rec, a, proactor);
+      rs.readFromRing(ring);
+      sock.sendNow(b, Buffer.from('waits'), 0, 5);
+      for (let i = 0; i < 5; i++) proactor.handleEvents(10);
+      expect(rec.reads).toEqual([]);
+      // The buffer comes back: the waiting read takes it.
+      first.kept.splice(0).forEach((mb) => mb.release());
+      await dispatchUntil(proactor, () => rec.reads.length === 1, 'the waiting read');
+      expect(rec.reads[0]).toEqual({ success: true, error: '', bytes: 5, more: false, data: 'waits' });
+      // Again, and closed while it waits.
+      rec.keep = true;
+      sock.sendNow(b, Buffer.from('x'), 0, 1);
+      rs.readFromRing(ring);
+      await dispatchUntil(proactor, () => rec.kept.length === 1, 'the buffer, kept');
+      rec.keep = false;
+      rs.readFromRing(ring);
+      sock.sendNow(b, Buffer.from('y'), 0, 1);
+      for (let i = 0; i < 5; i++) proactor.handleEvents(10);
+      let closed = false;
+      void proactor.closeHandle(a).then(() => (closed = true));
+      await dispatchUntil(proactor, () => closed && rec.reads.at(-1)!.error === 'ECANCELED', 'the close');
+      expect(rec.reads.at(-1)!.more).toBe(false);
+      rec.kept.splice(0).forEach((mb) => mb.release());
+      expect(ring.held()).toBe(0);
+      expect(proactor.inflight()).toBe(0);
+    });
+
+    it('readFromRing should be refused plainly where there are no buffer rings', () => {
+      proactor = new Proactor({ backend });
+      if (hasMultishotRecv) return expect(proactor.implementation().supports('recvMultishot')).toBe(true);
+      const [a, b] = socketPair();
+      closeAfter.push(a, b);
+      const rec = new Recorder(proactor);
+      const { rs } = streams(rec, a, proactor);
+      const fakeRing = {} as BufferRing;
+      expect(() => rs.readFromRing(fakeRing)).toThrow(/readFromRing: the \w+ backend cannot read from a buffer ring/);
+    });
+
     it('should refuse a ring of a size that is not a power of two', () => {
       proactor = new Proactor({ backend });
       if (!hasMultishotRecv) {

@@ -20,7 +20,9 @@ const NO_DATA = new MessageBlock(0);
  * The result of AsynchReadStream.readMultishot: one read that completes
  * once per arrival of data, each time into a buffer the kernel took from a
  * BufferRing, until EOF, an error or a cancel (then `more` is false). The
- * same result object comes back for each completion.
+ * same result object comes back for each completion. Of
+ * AsynchReadStream.readFromRing too (`oneShot`): the same read, which
+ * completes once.
  *
  * The handler is lent `messageBlock` (the ring buffer) until it returns;
  * keepBuffer() keeps it longer, until mb.release(). When the ring has no
@@ -43,6 +45,8 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
     priority: number,
     signalNumber: number,
     owner: AsynchOperation,
+    /** Completes once, with the first arrival (readFromRing), instead of once per arrival. */
+    readonly oneShot = false,
   ) {
     super(handler, handle, NO_DATA, ring.size, act, completionKey, priority, signalNumber, owner, false);
   }
@@ -60,7 +64,7 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
   override prepare(native: NativeProactor): number {
     // A cancelled waiter completes through a no-op, reported as ECANCELED.
     if (this.cancelled) return native.nop(this.slot, this.gen);
-    return native.recvMultishot(this.slot, this.gen, this.handle, this.ring.group);
+    return native.recvMultishot(this.slot, this.gen, this.handle, this.ring.group, this.oneShot);
   }
 
   /** @internal */
