@@ -64,7 +64,7 @@ export interface SpikeMemoryReleaseOptions {
   quietMs?: number;
   /** A spike is one whose peak is at least this much above the load now (default 1,000). */
   minDrop?: number;
-  /** Told of each release. */
+  /** Told of each release: what it did, the peak, and the load at that moment. */
   onRelease?: (report: MemoryReleaseReport, peak: number, load: number) => void;
   /** What releases (default releaseMemory); for tests. */
   release?: () => MemoryReleaseReport;
@@ -74,8 +74,10 @@ export interface SpikeMemoryReleaseOptions {
  * Calls releaseMemory() once a spike of load is over: when the load (open
  * connections, say) has fallen to a quarter of its peak or less, by at least
  * `minDrop`, and stayed there for `quietMs`. The peak then starts again from
- * the load at that moment. Nothing runs while no spike is watched; the check
- * timer never keeps the process alive.
+ * the load at that moment (still watched if that load is `minDrop` or more,
+ * for it may fall again). Nothing runs while no spike is watched; the check
+ * timer never keeps the process alive. An exception from `onRelease` is
+ * turned into a process warning.
  *
  * @example
  * const release = new SpikeMemoryRelease(() => connections.size);
@@ -160,7 +162,9 @@ export class SpikeMemoryRelease {
     if (now - this.lowSince < this.quietMs) return;
     const peak = this.peak_;
     this.peak_ = load;
-    this.stopWatching();
+    this.lowSince = undefined;
+    // A load still this high may fall again, with no new peak to start watching.
+    if (load < this.minDrop) this.stopWatching();
     let report: MemoryReleaseReport;
     try {
       report = this.release();
@@ -180,6 +184,11 @@ export class SpikeMemoryRelease {
       Math.round(report.heapAfter / 1048576),
       Math.round(report.durationMs),
     );
-    this.onRelease?.(report, peak, load);
+    try {
+      this.onRelease?.(report, peak, load);
+    } catch (e) {
+      // A report that cannot be told must not take the server down from a timer.
+      process.emitWarning(`SpikeMemoryRelease: onRelease threw: ${(e as Error).message}`);
+    }
   }
 }

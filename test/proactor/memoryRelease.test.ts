@@ -69,24 +69,63 @@ describe('SpikeMemoryRelease', () => {
     w.rise(400);
     expect(w.spike.watching()).toBe(true);
     expect(w.spike.peak()).toBe(400);
-    w.load.now = 100;
+    w.load.now = 60;
     await sleep(20);
     expect(w.calls()).toBe(0);
     await sleep(150);
     expect(w.calls()).toBe(1);
-    expect(w.told).toEqual([[400, 100]]);
+    expect(w.told).toEqual([[400, 60]]);
     expect(w.spike.releases()).toBe(1);
-    expect(w.spike.peak()).toBe(100);
+    expect(w.spike.peak()).toBe(60);
+    // Below minDrop now: nothing to watch, nothing more without a new spike.
     expect(w.spike.watching()).toBe(false);
-    // Nothing more without a new spike.
     await sleep(150);
     expect(w.calls()).toBe(1);
     // A second spike is released again.
     w.rise(300);
     w.load.now = 0;
     await sleep(200);
-    expect(w.told).toEqual([[400, 100], [300, 0]]);
+    expect(w.told).toEqual([[400, 60], [300, 0]]);
     w.spike.close();
+  });
+
+  it('should go on watching after a release that left the load at minDrop or more, and release again when it falls', async () => {
+    const w = watch();
+    w.rise(2000);
+    w.load.now = 400;
+    await sleep(200);
+    expect(w.told).toEqual([[2000, 400]]);
+    expect(w.spike.watching()).toBe(true);
+    // No new peak, but the load falls again.
+    w.load.now = 0;
+    await sleep(200);
+    expect(w.told).toEqual([[2000, 400], [400, 0]]);
+    expect(w.spike.watching()).toBe(false);
+    w.spike.close();
+  });
+
+  it('should turn an exception from onRelease into a warning, not an uncaught exception', async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      let load = 0;
+      const spike = new SpikeMemoryRelease(() => load, {
+        quietMs: 40,
+        minDrop: 10,
+        release: () => ({ heapCollected: true, rssBefore: 2, rssAfter: 1, heapBefore: 2, heapAfter: 1, durationMs: 1 }),
+        onRelease: () => {
+          throw new Error('the log is gone');
+        },
+      });
+      load = 100;
+      spike.rose();
+      load = 0;
+      await sleep(200);
+      expect(spike.releases()).toBe(1);
+      expect(warn.mock.calls).toEqual([['SpikeMemoryRelease: onRelease threw: the log is gone']]);
+      spike.close();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('should not watch a load that never rose by minDrop, and so never release', async () => {
