@@ -47,6 +47,50 @@ export class LineFramer {
   }
 
   /**
+   * Adds data after mb's bytes, in mb while it has room, else in a block
+   * grown to hold both (doubling, never past the longest line and its
+   * "\r\n"): returns the block that holds them. What does not fit even
+   * then is left out: takeArrival() appends no more than the rest of one
+   * line, which is then too long, as take() reports. mb may be undefined
+   * (nothing held yet).
+   */
+  append(mb: MessageBlock | undefined, data: Uint8Array): MessageBlock {
+    const limit = this.maxLineLength + 2;
+    const held = mb?.length() ?? 0;
+    let target = mb;
+    if (target === undefined || target.space() < data.length) {
+      let size = Math.max(target?.size() ?? 0, Math.min(this.initialSize, limit));
+      while (size < held + data.length && size < limit) size *= 2;
+      target = new MessageBlock(Math.min(size, limit));
+      if (mb !== undefined) target.copy(mb.data());
+    }
+    target.copy(data.subarray(0, Math.min(data.length, target.space())));
+    return target;
+  }
+
+  /**
+   * Frames one arrival that landed in a buffer not ours to keep (a ring
+   * buffer lent until the handler returns): calls onLine with each complete
+   * line, the first joined to the partial line carried from before; returns
+   * the partial line left at the end, copied into a block of our own
+   * (undefined when there is none), and whether a line was too long (having
+   * stopped there, as take() does).
+   */
+  takeArrival(carry: MessageBlock | undefined, arrival: MessageBlock, onLine: (line: Buffer) => void): { carry: MessageBlock | undefined; tooLong: boolean } {
+    if (carry !== undefined && carry.length() > 0) {
+      // Only the carried line's own end joins it: what follows is framed where it landed.
+      const data = arrival.data();
+      const nl = data.indexOf(NEWLINE);
+      carry = this.append(carry, nl < 0 ? data : data.subarray(0, nl + 1));
+      if (this.take(carry, onLine)) return { carry, tooLong: true };
+      if (nl < 0) return { carry, tooLong: false };
+      arrival.rdPtr(nl + 1);
+    }
+    if (this.take(arrival, onLine)) return { carry: undefined, tooLong: true };
+    return { carry: arrival.length() > 0 ? this.append(undefined, arrival.data()) : undefined, tooLong: false };
+  }
+
+  /**
    * Calls onLine with each complete line in mb (a view, valid during the
    * call, without "\n" and a "\r" before it), then moves a partial line to
    * the front of mb. Returns true, having stopped there, if a line is

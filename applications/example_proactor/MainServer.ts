@@ -4,10 +4,11 @@ import { Proactor } from '../../framework/proactor/Proactor';
 import { type DispatchStrategy } from '../../framework/proactor/ProactorOptions';
 import { ProactorPool } from '../../framework/proactor/ProactorPool';
 import { Reactor } from '../../framework/reactor/Reactor';
-import { Acceptor, CLOSE_GRACE_MS, DEFAULT_RELEASE_MEMORY_MS, DEFAULT_TIMEOUTS, type ServerSummary, type ServerTimeouts } from './Acceptor';
+import { Acceptor, CLOSE_GRACE_MS, DEFAULT_TIMEOUTS, type ServerSummary, type ServerTimeouts } from './Acceptor';
 import { runCallThrough } from './CallThrough';
 import { parseFlags, wholeNumber } from './Flags';
 import { type ServerThreadOptions } from './PoolThread';
+import { DEFAULT_RELEASE_MEMORY_MS, RELEASE_MIN_DROP } from '../common/memoryRelease';
 import { firstSignal, runAsMain, serveFromCommandLine, serveOnPoolUntilSignal } from '../common/commandLine';
 
 const NAME = 'example_proactor server';
@@ -151,6 +152,8 @@ async function serveOnPool(options: ServerOptions): Promise<number> {
     verbose: options.verbose,
     timeouts: options.timeouts,
     releaseMemoryMs: options.releaseMemoryMs,
+    // Each thread sees its share of a spike.
+    releaseMinDrop: Math.ceil(RELEASE_MIN_DROP / options.threads),
   };
   const pool = new ProactorPool<ServerSummary>({
     threads: options.threads,

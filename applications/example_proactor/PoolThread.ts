@@ -15,6 +15,8 @@ export interface ServerThreadOptions {
   timeouts: ServerTimeouts;
   /** Quiet time after a spike of connections before its memory is given back (ms; 0: never; default DEFAULT_RELEASE_MEMORY_MS). */
   releaseMemoryMs?: number;
+  /** How far a thread's connections must fall below their peak for a release: its share of RELEASE_MIN_DROP. */
+  releaseMinDrop?: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export function openServerThread(context: PoolThreadContext<ServerThreadOptions>
   const say = (line: string) => process.stderr.write(`${options.name}: thread ${thread}: ${line}\n`);
   const reactor = new Reactor({ backend: options.reactor });
   Reactor.instance(reactor);
-  const acceptor = new Acceptor(options.verbose ? say : undefined, options.timeouts, options.releaseMemoryMs);
+  const acceptor = new Acceptor(options.verbose ? say : undefined, options.timeouts, options.releaseMemoryMs, options.releaseMinDrop);
   try {
     acceptor.open(context.address, reactor, proactor, { reusePort: true, backlog: context.backlog });
   } catch (e) {

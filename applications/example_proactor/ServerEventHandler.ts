@@ -3,6 +3,7 @@ import { MessageBlock } from '../../framework/common/MessageBlock';
 import { SockStream } from '../../framework/common/SockStream';
 import { AsynchReadStream } from '../../framework/proactor/AsynchReadStream';
 import { AsynchWriteStream } from '../../framework/proactor/AsynchWriteStream';
+import { type BufferRing } from '../../framework/proactor/BufferRing';
 import { ServiceHandler } from '../../framework/proactor/ServiceHandler';
 import { Deadline } from '../../framework/proactor/TimerWheel';
 import { type AsynchReadStreamResult } from '../../framework/proactor/results/AsynchReadStreamResult';
@@ -41,8 +42,14 @@ const LINGER_BYTES = 16 * 1024 * 1024;
 export class ServerEventHandler extends ServiceHandler {
   private readonly rs = new AsynchReadStream();
   private readonly ws = new AsynchWriteStream();
-  /** Small while the connection is idle; grown only for a long line (LineFramer.fit). */
-  private input = FRAMER.newBlock();
+  /**
+   * Where reads land and lines are framed. With a ring (io_uring), reads land
+   * in ring buffers and this holds only a partial line carried to the next
+   * read (EMPTY otherwise: an idle connection holds no block). Without, it is
+   * the block each read fills: small while the connection is idle, grown only
+   * for a long line (LineFramer.fit).
+   */
+  private input: MessageBlock;
   private output = EMPTY;
   private closeAfterWrite = false;
   private lingering = false;
@@ -53,8 +60,13 @@ export class ServerEventHandler extends ServiceHandler {
   private readonly idle = new Deadline(() => this.timedOut('idle'));
   private readonly line = new Deadline(() => this.timedOut('line'));
 
+  /** The acceptor's buffer ring, where the backend has them. */
+  private readonly ring: BufferRing | undefined;
+
   constructor(private readonly acceptor: Acceptor) {
     super();
+    this.ring = acceptor.ring();
+    this.input = this.ring ? EMPTY : FRAMER.newBlock();
   }
 
   override open(handle: Handle, _messageBlock?: MessageBlock): void {
@@ -74,7 +86,17 @@ export class ServerEventHandler extends ServiceHandler {
     if (this.lingering) return this.drop(result.bytesTransferred);
     this.progress();
     const replies: Buffer[] = [];
-    const tooLong = FRAMER.take(this.input, (line) => replies.push(ECHO, Buffer.from(line), NEWLINE));
+    const onLine = (line: Buffer) => replies.push(ECHO, Buffer.from(line), NEWLINE);
+    let tooLong: boolean;
+    if (this.ring === undefined) {
+      tooLong = FRAMER.take(this.input, onLine);
+    } else {
+      // Lent a ring buffer until this returns: its lines are copied into the
+      // replies, and a partial line at its end into a block of our own.
+      const framed = FRAMER.takeArrival(this.input, result.messageBlock, onLine);
+      this.input = framed.carry ?? EMPTY;
+      tooLong = framed.tooLong;
+    }
     this.acceptor.stats.lines += replies.length / 3;
     const { lineMs } = this.acceptor.timeouts;
     if (this.input.length() === 0) this.acceptor.wheel().disarm(this.line);
@@ -150,11 +172,13 @@ export class ServerEventHandler extends ServiceHandler {
   private drop(bytes: number): void {
     this.dropped += bytes;
     if (this.dropped > LINGER_BYTES) return void this.close();
-    this.input.reset();
+    if (this.ring) this.input = EMPTY;
+    else this.input.reset();
     this.read();
   }
 
   private read(): void {
+    if (this.ring) return this.rs.readFromRing(this.ring);
     this.input = FRAMER.fit(this.input);
     this.rs.read(this.input, this.input.space());
   }

@@ -1,3 +1,5 @@
+import { DEFAULT_RELEASE_MEMORY_MS } from '../common/memoryRelease';
+
 /** The bounds JAWS puts on what a client may make it hold or wait for. */
 export interface JawsLimits {
   /** Bytes of a request line and its headers, CRLFs included: more is 431. */
@@ -34,7 +36,7 @@ export const DEFAULT_LIMITS: Readonly<JawsLimits> = Object.freeze({
   headerTimeoutMs: 10000,
   idleTimeoutMs: 5000,
   fileCacheMs: 1000,
-  releaseMemoryMs: 10000,
+  releaseMemoryMs: DEFAULT_RELEASE_MEMORY_MS,
 });
 
 /** The limits 0 turns off; every other one is at least 1. */

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { type InetAddr } from '../../framework/common/InetAddr';
 import { canReleaseMemory, SpikeMemoryRelease } from '../../framework/common/MemoryRelease';
+import { describeRelease, RELEASE_MIN_DROP } from '../common/memoryRelease';
 import { ProactorError } from '../../framework/common/ProactorError';
 import { AsynchAcceptor } from '../../framework/proactor/AsynchAcceptor';
 import { Handler } from '../../framework/proactor/Handler';
@@ -38,6 +39,8 @@ export interface JawsOptions {
   accessLog?: (line: string) => void;
   /** Receives the reason of each refused request, and a line for each release of memory after a spike. */
   log?: (line: string) => void;
+  /** How far the connections must fall below their peak for a release (default 1,000; a pool thread's share of it). */
+  releaseMinDrop?: number;
 }
 
 /**
@@ -77,8 +80,8 @@ export class JawsServer extends Handler {
     if (this.limits.releaseMemoryMs > 0 && canReleaseMemory()) {
       this.release = new SpikeMemoryRelease(() => this.connections.size, {
         quietMs: this.limits.releaseMemoryMs,
-        onRelease: (r, peak, load) =>
-          this.note(`memory released after a spike of ${peak} connections (${load} open): RSS ${mib(r.rssBefore)} -> ${mib(r.rssAfter)} MiB, ${Math.round(r.durationMs)} ms`),
+        minDrop: options.releaseMinDrop ?? RELEASE_MIN_DROP,
+        onRelease: (r, peak, load) => this.note(`memory released after a spike of ${peak} connections (${load} open): ${describeRelease(r)}`),
       });
     }
   }
@@ -167,6 +170,8 @@ export class JawsServer extends Handler {
    * cancels the rest). The Proactor must keep dispatching meanwhile.
    */
   async shutDown(graceMs = 10000): Promise<JawsStats & { openAtShutdown: number; leftOpen: number }> {
+    // No collection while the connections drain.
+    this.release?.close();
     const openAtShutdown = this.connections.size;
     const everyoneClosed = new Promise<void>((resolve) => (this.allClosed = resolve));
     await this.acceptor.close();
@@ -176,13 +181,8 @@ export class JawsServer extends Handler {
     clearTimeout(grace);
     if (this.sweepTimer) this.proactor()?.cancelTimer(this.sweepTimer);
     this.sweepTimer = 0;
-    this.release?.close();
     this.files.flush();
     this.root.close();
     return { ...this.stats, openAtShutdown, leftOpen: this.connections.size };
   }
-}
-
-function mib(bytes: number): number {
-  return Math.round(bytes / 1048576);
 }

@@ -5,6 +5,7 @@ import { ProactorPool } from '../../framework/proactor/ProactorPool';
 import { parseJawsFlags, type JawsCommandLine } from './JawsFlags';
 import { JawsServer, type JawsStats } from './JawsServer';
 import { type JawsThreadOptions } from './PoolThread';
+import { RELEASE_MIN_DROP } from '../common/memoryRelease';
 import { firstSignal, runAsMain, serveFromCommandLine, serveOnPoolUntilSignal } from '../common/commandLine';
 
 const NAME = 'jaws';
@@ -56,7 +57,14 @@ async function serveOnThisThread(options: JawsCommandLine): Promise<number> {
 }
 
 async function serveOnPool(options: JawsCommandLine): Promise<number> {
-  const threadOptions: JawsThreadOptions = { root: options.root, limits: options.limits, accessLog: options.accessLog, graceMs: GRACE_MS };
+  const threadOptions: JawsThreadOptions = {
+    root: options.root,
+    limits: options.limits,
+    accessLog: options.accessLog,
+    graceMs: GRACE_MS,
+    // Each thread sees its share of a spike.
+    releaseMinDrop: Math.ceil(RELEASE_MIN_DROP / options.threads),
+  };
   const pool = new ProactorPool<JawsStats & { leftOpen: number }>({
     threads: options.threads,
     address: new InetAddr(options.port, options.host),

@@ -9,6 +9,8 @@ export interface JawsThreadOptions {
   accessLog: boolean;
   /** Shutdown: how long responses in flight get. */
   graceMs: number;
+  /** How far a thread's connections must fall below their peak for a release: its share of the 1,000. */
+  releaseMinDrop: number;
 }
 
 /**
@@ -25,6 +27,7 @@ export function openJawsThread(context: PoolThreadContext<JawsThreadOptions>): P
     root: options.root,
     limits: options.limits,
     accessLog: options.accessLog ? (line) => process.stdout.write(`${line}\n`) : undefined,
+    releaseMinDrop: options.releaseMinDrop,
   });
   jaws.open(context.address, context.proactor, { reusePort: true, backlog: context.backlog });
   return {
