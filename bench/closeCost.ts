@@ -25,6 +25,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeGeneratedSection } from './lib/docs';
@@ -56,9 +57,9 @@ if (values.help) {
   process.exit(0);
 }
 const NOFILE = 240_000;
-/** The shutdown runs: the server on one CPU, the connection holder on the other. */
+/** The shutdown runs: the server on one CPU, the connection holder on another (where there is one). */
 const SERVER_CPU = 0;
-const LOAD_CPU = 1;
+const LOAD_CPU = availableParallelism() > 1 ? 1 : undefined;
 /** Connections per loopback source address (below the ephemeral port range's size). */
 const PER_SOURCE = 20_000;
 const STEP_TIMEOUT_MS = 120_000;
@@ -108,7 +109,8 @@ async function startServer(peer = false, cpu?: number): Promise<Server> {
     : [join(__dirname, '../applications/example_proactor/MainServer.js'), '--port', '0', '--dispatch', values.dispatch!, '--idle-timeout', '0'];
   if (values.backend && !peer) args.push('--backend', values.backend);
   // Started by this process, it inherits the raised limit.
-  const [command, argv] = pinned(cpu, process.execPath, args);
+  // SIGUSR2 makes it collect (bench/lib/collectOnSignal.ts), for the RSS without garbage.
+  const [command, argv] = pinned(cpu, process.execPath, ['--require', join(__dirname, 'lib', 'collectOnSignal.js'), ...args]);
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let out = '';
@@ -287,8 +289,16 @@ interface Shutdown {
   n: number;
   seconds: number;
   code: number | null;
-  /** RSS growth per idle connection, bytes. */
+  /** RSS growth per idle connection, bytes, as it is 1.5 s after the last connection. */
   bytesPerConnection: number;
+  /** The same with the server's garbage collected (and malloc trimmed) before each reading. */
+  retainedPerConnection: number;
+}
+
+/** Asks a server started with collectOnSignal to collect, and gives it time to. */
+async function collect(pid: number): Promise<void> {
+  process.kill(pid, 'SIGUSR2');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
 }
 
 /**
@@ -303,6 +313,8 @@ async function shutdownOnce(n: number, peer: boolean): Promise<Shutdown> {
   const baseline = fs.readdirSync(`/proc/${pid}/fd`).length;
   await settle();
   const rssBefore = rssBytes(pid);
+  await collect(pid);
+  const rssBeforeCollected = rssBytes(pid);
   const [command, args] = pinned(LOAD_CPU, process.execPath, [join(__dirname, 'connectionHolder.js'), '--port', String(server.port), '--count', String(n), ...(values.silent ? ['--silent'] : [])]);
   const holder = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const holderExited = new Promise<number | null>((resolve) => holder.on('exit', (code) => resolve(code)));
@@ -321,11 +333,13 @@ async function shutdownOnce(n: number, peer: boolean): Promise<Shutdown> {
     await withTimeout(accepted(server, baseline, n), `the server to accept ${n}`);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const bytesPerConnection = (rssBytes(pid) - rssBefore) / n;
+    await collect(pid);
+    const retainedPerConnection = (rssBytes(pid) - rssBeforeCollected) / n;
     const start = process.hrtime.bigint();
     server.child.kill('SIGTERM');
     const code = await withTimeout(server.exited, 'the server to exit');
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    return { n, seconds, code, bytesPerConnection };
+    return { n, seconds, code, bytesPerConnection, retainedPerConnection };
   } finally {
     holder.stdin!.end();
     if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
@@ -339,15 +353,19 @@ async function shutdownTime(n: number): Promise<[Shutdown, Shutdown]> {
   const ours = await shutdownOnce(n, false);
   console.log(
     `shutdown with ${n} open: ${ours.seconds.toFixed(2)} s, exit code ${ours.code} (${((ours.seconds / n) * 1e6).toFixed(0)} µs per connection); ` +
-      `${(ours.bytesPerConnection / 1024).toFixed(2)} KiB RSS per idle connection`,
+      `RSS per idle connection ${(ours.bytesPerConnection / 1024).toFixed(2)} KiB, ${(ours.retainedPerConnection / 1024).toFixed(2)} KiB with garbage collected`,
   );
   const net = await shutdownOnce(n, true);
   console.log(
-    `  Node net, closing its ${n} the same way: ${net.seconds.toFixed(2)} s, exit code ${net.code}; ${(net.bytesPerConnection / 1024).toFixed(2)} KiB per idle connection; ` +
-      `example server ÷ net: shutdown ${(ours.seconds / net.seconds).toFixed(2)}, memory ${(ours.bytesPerConnection / net.bytesPerConnection).toFixed(2)}`,
+    `  Node net, closing its ${n} the same way: ${net.seconds.toFixed(2)} s, exit code ${net.code}; ` +
+      `RSS per idle connection ${(net.bytesPerConnection / 1024).toFixed(2)} KiB, ${(net.retainedPerConnection / 1024).toFixed(2)} KiB with garbage collected; ` +
+      `example server ÷ net: shutdown ${(ours.seconds / net.seconds).toFixed(2)}, memory ${(ours.bytesPerConnection / net.bytesPerConnection).toFixed(2)} ` +
+      `(collected ${(ours.retainedPerConnection / net.retainedPerConnection).toFixed(2)})`,
   );
   return [ours, net];
 }
+
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(2)} KiB`;
 
 /** The markdown table of the shutdown runs, for docs/benchmarks.md. */
 function shutdownTable(rows: [Shutdown, Shutdown][], most: number, skipped: number[]): string {
@@ -362,14 +380,17 @@ function shutdownTable(rows: [Shutdown, Shutdown][], most: number, skipped: numb
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC at commit ${commit}, Node ${process.version}: the example server ` +
       `(backend ${values.backend ?? 'default'}, dispatch ${values.dispatch}) and a Node \`net\` echo server that shuts down alike, each in turn on CPU 0, ` +
       `the connections held by another process on CPU 1${values.silent ? ' (silent: not one byte sent)' : ', each having echoed one empty line'}. ` +
-      'Shutdown: from `SIGTERM` to the exit, seen by a process that holds no connection. Per connection: the RSS growth with the connections open, divided by them.',
+      'Shutdown: from `SIGTERM` to the exit, seen by a process that holds no connection. Per idle connection: the RSS growth with the connections open, ' +
+      'divided by them, 1.5 s after the last one (as it is), and again with both readings taken after the server had collected its garbage and trimmed malloc ' +
+      '(`releaseMemory()`, preloaded into both servers by bench/lib/collectOnSignal.ts): what the connections themselves hold.',
     '',
-    '| Connections open | Shutdown, example server | Shutdown, `net` | × `net` | µs per connection | RSS per idle connection, example server | `net` | × `net` | Exit codes |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| Connections open | Shutdown, example server | `net` | × `net` | Per idle connection, example server | `net` | × `net` | The same, collected | `net` | × `net` | Exit codes |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows.map(
       ([o, p]) =>
-        `| ${o.n.toLocaleString('en-US')} | ${o.seconds.toFixed(2)} s | ${p.seconds.toFixed(2)} s | ${(o.seconds / p.seconds).toFixed(2)}× | ${((o.seconds / o.n) * 1e6).toFixed(0)} | ` +
-        `${(o.bytesPerConnection / 1024).toFixed(2)} KiB | ${(p.bytesPerConnection / 1024).toFixed(2)} KiB | ${(o.bytesPerConnection / p.bytesPerConnection).toFixed(2)}× | ${o.code}, ${p.code} |`,
+        `| ${o.n.toLocaleString('en-US')} | ${o.seconds.toFixed(2)} s (${((o.seconds / o.n) * 1e6).toFixed(0)} µs each) | ${p.seconds.toFixed(2)} s | ${(o.seconds / p.seconds).toFixed(2)}× | ` +
+        `${kib(o.bytesPerConnection)} | ${kib(p.bytesPerConnection)} | ${(o.bytesPerConnection / p.bytesPerConnection).toFixed(2)}× | ` +
+        `${kib(o.retainedPerConnection)} | ${kib(p.retainedPerConnection)} | ${(o.retainedPerConnection / p.retainedPerConnection).toFixed(2)}× | ${o.code}, ${p.code} |`,
     ),
   ];
   if (skipped.length > 0) {
