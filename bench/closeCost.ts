@@ -98,6 +98,8 @@ function hardNofile(): string {
 interface Server {
   child: ChildProcess;
   port: number;
+  /** The example server's backend, from its listening line ('' for the peer). */
+  backend: string;
   exited: Promise<number | null>;
 }
 
@@ -128,7 +130,7 @@ async function startServer(peer = false, cpu?: number): Promise<Server> {
     const summary = /stopped: .*/.exec(out);
     if (summary) console.log(`    server: ${summary[0]}`);
   });
-  return { child, port, exited };
+  return { child, port, backend: /\(backend (\w+)/.exec(out)?.[1] ?? '', exited };
 }
 
 function connect(port: number, index: number): Promise<net.Socket> {
@@ -287,6 +289,8 @@ const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
 /** What holding n idle connections and then shutting down cost one server. */
 interface Shutdown {
   n: number;
+  /** The server's backend ('' for the peer). */
+  backend: string;
   seconds: number;
   code: number | null;
   /** RSS growth per idle connection, bytes, as it is 1.5 s after the last connection. */
@@ -339,7 +343,7 @@ async function shutdownOnce(n: number, peer: boolean): Promise<Shutdown> {
     server.child.kill('SIGTERM');
     const code = await withTimeout(server.exited, 'the server to exit');
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    return { n, seconds, code, bytesPerConnection, retainedPerConnection };
+    return { n, backend: server.backend, seconds, code, bytesPerConnection, retainedPerConnection };
   } finally {
     holder.stdin!.end();
     if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
@@ -378,7 +382,7 @@ function shutdownTable(rows: [Shutdown, Shutdown][], most: number, skipped: numb
   })();
   const lines = [
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC at commit ${commit}, Node ${process.version}: the example server ` +
-      `(backend ${values.backend ?? 'default'}, dispatch ${values.dispatch}) and a Node \`net\` echo server that shuts down alike, each in turn on CPU 0, ` +
+      `(backend ${rows[0][0].backend || values.backend || 'default'}, dispatch ${values.dispatch}) and a Node \`net\` echo server that shuts down alike, each in turn on CPU 0, ` +
       `the connections held by another process on CPU 1${values.silent ? ' (silent: not one byte sent)' : ', each having echoed one empty line'}. ` +
       'Shutdown: from `SIGTERM` to the exit, seen by a process that holds no connection. Per idle connection: the RSS growth with the connections open, ' +
       'divided by them, 1.5 s after the last one (as it is), and again with both readings taken after the server had collected its garbage and trimmed malloc ' +
