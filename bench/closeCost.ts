@@ -383,7 +383,7 @@ function shutdownTable(rows: [Shutdown, Shutdown][], most: number, skipped: numb
   const lines = [
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC at commit ${commit}, Node ${process.version}: the example server ` +
       `(backend ${rows[0][0].backend || values.backend || 'default'}, dispatch ${values.dispatch}) and a Node \`net\` echo server that shuts down alike, each in turn on CPU 0, ` +
-      `the connections held by another process on CPU 1${values.silent ? ' (silent: not one byte sent)' : ', each having echoed one empty line'}. ` +
+      `the connections held by another process${LOAD_CPU === undefined ? " (not pinned: one CPU)" : ` on CPU ${LOAD_CPU}`}${values.silent ? ' (silent: not one byte sent)' : ', each having echoed one empty line'}. ` +
       'Shutdown: from `SIGTERM` to the exit, seen by a process that holds no connection. Per idle connection: the RSS growth with the connections open, ' +
       'divided by them, 1.5 s after the last one (as it is), and again with both readings taken after the server had collected its garbage and trimmed malloc ' +
       '(`releaseMemory()`, preloaded into both servers by bench/lib/collectOnSignal.ts): what the connections themselves hold.',

@@ -169,7 +169,7 @@ export class SpikeMemoryRelease {
     try {
       report = this.release();
     } catch (e) {
-      // Said once; the next spike tries again.
+      // Reported under NODE_DEBUG=proactor; the next spike, or the next quiet time while still watched, tries again.
       debug('releasing memory after a spike of %d failed: %s', peak, (e as Error).message);
       return;
     }
