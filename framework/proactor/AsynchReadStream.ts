@@ -1,7 +1,7 @@
 import { type MessageBlock } from '../common/MessageBlock';
 import { ProactorError } from '../common/ProactorError';
 import { AsynchOperation } from './AsynchOperation';
-import { type BufferRing } from './BufferRing';
+import { type BufferRing, noBufferRings } from './BufferRing';
 import { type Handler } from './Handler';
 import { AsynchReadMultishotResult } from './results/AsynchReadMultishotResult';
 import { AsynchReadStreamResult } from './results/AsynchReadStreamResult';
@@ -66,7 +66,7 @@ export class AsynchReadStream extends AsynchOperation {
   readMultishot(ring: BufferRing, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();
     if (!this.proactor().implementation().supports('recvMultishot')) {
-      throw new ProactorError('unsupported', `AsynchReadStream.readMultishot: the ${this.proactor().backend} backend cannot read multishot on this kernel`);
+      throw new ProactorError('unsupported', `AsynchReadStream.readMultishot: ${noBufferRings(this.proactor().backend)}`);
     }
     this.start(new AsynchReadMultishotResult(handler, this.handle_, ring, act, this.completionKey_, priority, signalNumber, this));
   }
@@ -82,7 +82,7 @@ export class AsynchReadStream extends AsynchOperation {
   readFromRing(ring: BufferRing, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();
     if (!this.proactor().implementation().supports('recvMultishot')) {
-      throw new ProactorError('unsupported', `AsynchReadStream.readFromRing: the ${this.proactor().backend} backend cannot read from a buffer ring on this kernel`);
+      throw new ProactorError('unsupported', `AsynchReadStream.readFromRing: ${noBufferRings(this.proactor().backend)}`);
     }
     this.start(new AsynchReadMultishotResult(handler, this.handle_, ring, act, this.completionKey_, priority, signalNumber, this, true));
   }

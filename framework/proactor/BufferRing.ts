@@ -19,6 +19,11 @@ export interface BufferProvider {
   provideBuffer(group: number, id: number): number;
 }
 
+/** @internal Why backend cannot read from a buffer ring here: its kernel's io_uring is too old, or it is not io_uring. */
+export function noBufferRings(backend: string): string {
+  return backend === 'uring' ? "this kernel's io_uring has no multishot reads" : `the ${backend} backend has no buffer rings (io_uring has them)`;
+}
+
 /** A multishot read waiting for the ring to have a buffer again. */
 export interface BufferWaiter {
   /** The handle it reads from (closeHandle cancels waiters on it). */
@@ -54,6 +59,8 @@ export class BufferRing implements MessageBlockOwner {
   readonly size: number;
   private readonly loans: BlockLoans;
   private waiters: BufferWaiter[] = [];
+  /** Buffers given back to the kernel so far. */
+  private released = 0;
 
   constructor(
     private readonly provider: BufferProvider,
@@ -102,6 +109,7 @@ export class BufferRing implements MessageBlockOwner {
     const id = this.loans.takeBack(mb, 'BufferRing');
     const rc = this.provider.provideBuffer(this.group, id);
     if (rc < 0) throw new ProactorError('system', `buffer ring ${this.group}: provide buffer ${id}: ${errnoName(-rc)}`);
+    this.released++;
     if (this.waiters.length > 0) {
       const waiters = this.waiters;
       this.waiters = [];
@@ -110,12 +118,29 @@ export class BufferRing implements MessageBlockOwner {
   }
 
   /**
-   * @internal A multishot read ran out of buffers: resume it at the next
-   * release(), or at once (if mayResumeNow) when some buffer is not lent:
-   * the kernel has it, or will once completions still queued are reaped.
+   * @internal How many buffers have gone back to the kernel. A read that
+   * the kernel found the ring empty for compares it with the count when it
+   * was submitted: if a buffer came back since, the release may have come
+   * before the read waited, and the read must try again now; if none did,
+   * every buffer is lent or in a completion not yet dispatched, and its
+   * release() will resume the read.
    */
-  wait(waiter: BufferWaiter, mayResumeNow: boolean): void {
-    if (mayResumeNow && this.loans.out < this.count) waiter.resume();
+  releases(): number {
+    return this.released;
+  }
+
+  /** Reads waiting for a buffer (they count as in flight). */
+  waiting(): number {
+    return this.waiters.length;
+  }
+
+  /**
+   * @internal A read ran out of buffers: resume it at once if a buffer
+   * came back since it went to the kernel (releasedSince), else at the
+   * next release().
+   */
+  wait(waiter: BufferWaiter, releasedSince: boolean): void {
+    if (releasedSince) waiter.resume();
     else this.waiters.push(waiter);
   }
 

@@ -7,7 +7,7 @@ import { loadNative } from '../native/loadNative';
 import { packHotCalls } from '../native/packHotCalls';
 import { type AsynchOperation } from './AsynchOperation';
 import { type AsynchResult } from './AsynchResult';
-import { BufferRing, type BufferRingOptions, type BufferWaiter } from './BufferRing';
+import { BufferRing, type BufferRingOptions, type BufferWaiter, noBufferRings } from './BufferRing';
 import { InflightTable } from './InflightTable';
 import { type CancelCount, ProactorImpl } from './ProactorImpl';
 import { type ProactorOptions } from './ProactorOptions';
@@ -108,7 +108,10 @@ export class NativeProactorImpl extends ProactorImpl {
   }
 
   inflight(): number {
-    return this.table.size;
+    let n = this.table.size;
+    // A read waiting for a ring buffer is out of the kernel, not done.
+    for (const ring of this.rings) n += ring.waiting();
+    return n;
   }
 
   bufferPool(): RegisteredBufferPool {
@@ -126,7 +129,7 @@ export class NativeProactorImpl extends ProactorImpl {
   createBufferRing(options?: BufferRingOptions): BufferRing {
     if (this.closed || this.closing) throw new ProactorError('closed', 'createBufferRing(): the proactor is closed');
     if (!this.supports('recvMultishot')) {
-      throw new ProactorError('unsupported', `createBufferRing(): the ${this.name} backend has no multishot reads on this kernel`);
+      throw new ProactorError('unsupported', `createBufferRing(): ${noBufferRings(this.name)}`);
     }
     const native = this.native;
     const ring = new BufferRing(

@@ -266,7 +266,7 @@ export class Proactor {
     return this.impl.createBufferRing(options);
   }
 
-  /** Operations in flight (timers included). */
+  /** Operations in flight: timers included, and reads waiting for a ring buffer. */
   inflight(): number {
     return this.impl.inflight();
   }

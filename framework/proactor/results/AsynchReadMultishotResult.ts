@@ -1,4 +1,4 @@
-import { type Handle } from '../../common/Handle';
+import { type Handle, handleCloses } from '../../common/Handle';
 import { MessageBlock } from '../../common/MessageBlock';
 import { Errno } from '../../common/errno';
 import { CompletionFlag, type NativeProactor } from '../../native/NativeBinding';
@@ -6,12 +6,6 @@ import { type AsynchOperation } from '../AsynchOperation';
 import { type BufferRing, type BufferWaiter } from '../BufferRing';
 import { type Handler } from '../Handler';
 import { AsynchReadStreamResult } from './AsynchReadStreamResult';
-
-/**
- * Times an empty ring may resume the read at once, betting that buffers
- * are on their way back; past this it waits for a release.
- */
-const MAX_EARLY_RESUMES = 2;
 
 /** What a completion without data (EOF, an error) shows as its block. */
 const NO_DATA = new MessageBlock(0);
@@ -27,13 +21,18 @@ const NO_DATA = new MessageBlock(0);
  * The handler is lent `messageBlock` (the ring buffer) until it returns;
  * keepBuffer() keeps it longer, until mb.release(). When the ring has no
  * buffer left the read waits, invisibly to the handler, until one is
- * released.
+ * released; a cancel or closeHandle ends the wait with ECANCELED.
  */
 export class AsynchReadMultishotResult extends AsynchReadStreamResult implements BufferWaiter {
   private kept = false;
+  /** The wait for a buffer was cancelled: the read restarts as a no-op that completes with ECANCELED. */
   private cancelled = false;
-  /** Times in a row the ring was empty; after a few, wait for a release. */
-  private starved = 0;
+  /** A cancel was asked for while the read was in the kernel (its ENOBUFS may be on the way already). */
+  private cancelAsked = false;
+  /** The ring's release count when the read last went to the kernel (see BufferRing.releases). */
+  private releasesAtSubmit = 0;
+  /** How often the handle had been closed through the framework when the read began. */
+  private readonly closesAtStart: number;
 
   constructor(
     handler: Handler | null,
@@ -49,6 +48,7 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
     readonly oneShot = false,
   ) {
     super(handler, handle, NO_DATA, ring.size, act, completionKey, priority, signalNumber, owner, false);
+    this.closesAtStart = handleCloses(handle);
   }
 
   /**
@@ -62,9 +62,18 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
 
   /** @internal */
   override prepare(native: NativeProactor): number {
-    // A cancelled waiter completes through a no-op, reported as ECANCELED.
+    // A cancelled waiter completes through a no-op, reported as ECANCELED;
+    // so does one resumed after its handle was closed, which must not read
+    // whatever connection took the number since.
+    if (!this.cancelled && this.handleClosed()) this.cancelled = true;
     if (this.cancelled) return native.nop(this.slot, this.gen);
+    this.releasesAtSubmit = this.ring.releases();
     return native.recvMultishot(this.slot, this.gen, this.handle, this.ring.group, this.oneShot);
+  }
+
+  /** @internal A cancel is on its way to the kernel, which may have answered ENOBUFS already. */
+  override cancelRequested(): void {
+    this.cancelAsked = true;
   }
 
   /** @internal */
@@ -73,15 +82,18 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
       this.cancelled = false;
       res = -Errno.ECANCELED;
       flags = 0;
-    } else if (res === -Errno.ENOBUFS && !(flags & CompletionFlag.MORE) && this.owner!.proactor().implementation().isClosed()) {
-      // Nothing will release a buffer to a closed proactor: the read ends.
-      res = -Errno.ECANCELED;
     } else if (res === -Errno.ENOBUFS && !(flags & CompletionFlag.MORE)) {
-      // Every ring buffer is lent: wait for one rather than fail the read.
-      this.ring.wait(this, ++this.starved <= MAX_EARLY_RESUMES);
-      return;
+      // The kernel found the ring empty. The read ends if it was cancelled
+      // or its handle closed meanwhile, or if the proactor is closed
+      // (nothing will release a buffer to it); otherwise it waits for a
+      // buffer rather than fail.
+      if (this.cancelAsked || this.handleClosed() || this.owner!.proactor().implementation().isClosed()) {
+        res = -Errno.ECANCELED;
+      } else {
+        this.ring.wait(this, this.ring.releases() !== this.releasesAtSubmit);
+        return;
+      }
     }
-    this.starved = 0;
     let lent: MessageBlock | null = null;
     if (flags & CompletionFlag.BUFFER) {
       lent = this.ring.lend(flags >>> CompletionFlag.BUFFER_SHIFT, res > 0 ? res : 0);
@@ -95,6 +107,11 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
     } finally {
       if (lent !== null && !this.kept) this.ring.release(lent);
     }
+  }
+
+  /** Whether the handle was closed through the framework since the read began. */
+  private handleClosed(): boolean {
+    return handleCloses(this.handle) !== this.closesAtStart;
   }
 
   /** The ring buffer already holds the bytes. */
