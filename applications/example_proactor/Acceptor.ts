@@ -51,6 +51,9 @@ const RING_BUFFER_SIZE = 4096;
 /** Shutdown: how many connections close at once (Acceptor.closeAll). */
 const CLOSE_WINDOW = 256;
 
+/** Shutdown: how long no close may settle before closeAll starts CLOSE_WINDOW more. */
+const CLOSE_STALL_MS = 250;
+
 /** Shutdown: how long open connections get to close before the proactor cancels them. */
 export const CLOSE_GRACE_MS = 5000;
 
@@ -70,6 +73,10 @@ export class Acceptor extends PassiveEventHandler {
   private wheel_: TimerWheel | undefined;
   /** Where the connections' reads land, on a backend with buffer rings (io_uring): see ring(). */
   private ring_: BufferRing | undefined;
+  /** The proactor ring_ was made for (a ring lives as long as its proactor). */
+  private ringOf: Proactor | undefined;
+  /** Starts every close closeAll has not started yet (the grace is over). */
+  private closeRest: (() => void) | undefined;
   /** Gives the memory back after a spike of connections (absent: --release-memory 0, or a build without it). */
   private readonly release: SpikeMemoryRelease | undefined;
 
@@ -105,15 +112,22 @@ export class Acceptor extends PassiveEventHandler {
     // A deadline may expire up to a tick late: a tenth of the shorter timeout, within [10 ms, 1 s].
     const shortest = Math.min(...[this.timeouts.idleMs, this.timeouts.lineMs].filter((ms) => ms > 0), 10_000);
     this.wheel_ = new TimerWheel(proactor, Math.min(1000, Math.max(10, Math.floor(shortest / 10))));
-    if (this.ring_ === undefined && proactor.implementation().supports('recvMultishot')) {
-      try {
-        this.ring_ = proactor.createBufferRing({ count: RING_BUFFERS, size: RING_BUFFER_SIZE });
-      } catch (e) {
-        // The kernel refused to register it: each connection reads into a block of its own.
-        this.log(`no buffer ring (${(e as Error).message}); reading into a block per connection`);
+    this.listen(address, reactor, options);
+    // Listening (accepts come from the reactor's next dispatch, after this
+    // returns): the ring is made once per proactor, and not at all for an
+    // open() that failed.
+    if (this.ringOf !== proactor) {
+      this.ring_ = undefined;
+      this.ringOf = proactor;
+      if (proactor.implementation().supports('recvMultishot')) {
+        try {
+          this.ring_ = proactor.createBufferRing({ count: RING_BUFFERS, size: RING_BUFFER_SIZE });
+        } catch (e) {
+          // The kernel refused to register it: each connection reads into a block of its own.
+          this.log(`no buffer ring (${(e as Error).message}); reading into a block per connection`);
+        }
       }
     }
-    this.listen(address, reactor, options);
   }
 
   /**
@@ -137,24 +151,51 @@ export class Acceptor extends PassiveEventHandler {
   }
 
   /**
-   * Closes every open connection, CLOSE_WINDOW at a time (the next starts
-   * as one ends, so one slow close holds up only its own lane); settles when
-   * all are closed. Started all at once, 19,000 closes kept 19,000 promise
-   * chains alive together, which V8's young-generation collections copied
-   * and promoted: a third of the shutdown's time.
+   * Closes every open connection, CLOSE_WINDOW at a time: the next starts
+   * as one ends, and when none has ended for CLOSE_STALL_MS the window
+   * widens by CLOSE_WINDOW, so closes that never settle hold up nothing
+   * queued behind them. Settles when all are closed. Started all at once,
+   * 19,000 closes kept 19,000 promise chains alive together, which V8's
+   * young-generation collections copied and promoted: a third of the
+   * shutdown's time.
    */
-  async closeAll(): Promise<void> {
+  closeAll(): Promise<void> {
     const queue = [...this.handlers];
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < queue.length) await queue[next++].close();
-    };
-    await Promise.all(Array.from({ length: Math.min(CLOSE_WINDOW, queue.length) }, lane));
+    if (queue.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let next = 0;
+      let settled = 0;
+      let seen = 0;
+      const startNext = (): void => {
+        if (next === queue.length) return;
+        void queue[next++].close().then(ended);
+        // Every close has started: nothing is left to widen for.
+        if (next === queue.length) {
+          clearInterval(stall);
+          this.closeRest = undefined;
+        }
+      };
+      const ended = (): void => {
+        if (++settled === queue.length) resolve();
+        else startNext();
+      };
+      const widen = (count: number): void => {
+        for (let i = 0; i < count && next < queue.length; i++) startNext();
+      };
+      const stall = setInterval(() => {
+        if (settled === seen) widen(CLOSE_WINDOW);
+        seen = settled;
+      }, CLOSE_STALL_MS);
+      this.closeRest = () => widen(queue.length);
+      widen(CLOSE_WINDOW);
+    });
   }
 
   /**
    * Stops accepting and closes every connection, giving them graceMs; both
    * event loops must keep running meanwhile, for the closes to complete.
+   * When the grace ends every connection has been asked to close; those
+   * still closing are left to the Proactor's close, which cancels them.
    */
   async shutDown(graceMs = CLOSE_GRACE_MS): Promise<ServerSummary> {
     // No collection while the connections drain.
@@ -164,6 +205,8 @@ export class Acceptor extends PassiveEventHandler {
     let grace: NodeJS.Timeout | undefined;
     await Promise.race([this.closeAll(), new Promise((resolve) => (grace = setTimeout(resolve, graceMs)))]);
     clearTimeout(grace);
+    this.closeRest?.();
+    this.closeRest = undefined;
     this.wheel_?.close();
     return { ...this.stats, openAtShutdown, leftOpen: this.connections() };
   }
