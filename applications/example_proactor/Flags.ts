@@ -17,12 +17,29 @@ export function wholeNumber(flag: string, text: string, min: number, max: number
 
 /**
  * parseArgs, with the usage added to what it throws (an unknown flag, a
- * flag without its value), so that every refusal reads the same.
+ * flag without its value), so that every refusal reads the same. A value
+ * that looks negative (`--port -1`) is the flag's value, as `--port=-1`
+ * is, so that it gets the flag's own refusal rather than parseArgs's
+ * guess that a flag is missing its value.
  */
 export function parseFlags<T extends ParseArgsConfig>(config: T, usage: string): ReturnType<typeof parseArgs<T>> {
   try {
-    return parseArgs(config);
+    return parseArgs(config.args === undefined ? config : { ...config, args: joinNegativeValues(config.args, config) });
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${usage}`);
   }
+}
+
+/** args with `--flag -1` written `--flag=-1`, for the flags of config that take a value. */
+function joinNegativeValues(args: readonly string[], config: ParseArgsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith('--') ? args[i].slice(2) : undefined;
+    if (name !== undefined && config.options?.[name]?.type === 'string' && /^-[0-9.]/.test(args[i + 1] ?? '')) {
+      out.push(`${args[i]}=${args[++i]}`);
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
 }

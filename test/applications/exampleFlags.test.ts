@@ -24,6 +24,18 @@ const LIMIT_MS = 5000;
     const said = `${flag} must be ${rule}, got '${value}'\nusage: MainServer `;
     expect(exit.stderr.slice(0, said.length)).toBe(said);
   });
+
+  it.each([
+    ['--port', '-1', 'a whole number from 0 to 65535'],
+    ['--release-memory', '-1', 'a whole number from 0 to 2147483647'],
+    ['--idle-timeout', '-5', 'a whole number from 0 to 2147483647'],
+    ['--line-timeout', '-.5', 'a whole number from 0 to 2147483647'],
+  ])('should refuse %s %j given as the next argument in the same words', async (flag, value, rule) => {
+    const exit = await runServer([flag, value], LIMIT_MS);
+    expect(exit).toMatchObject({ code: 2, signal: null, stdout: '' });
+    const said = `${flag} must be ${rule}, got '${value}'\nusage: MainServer `;
+    expect(exit.stderr.slice(0, said.length)).toBe(said);
+  });
 });
 
 (noChildNode ? describe.skip : describe)(`example_proactor client flags${skipNote(noChildNode)}`, () => {

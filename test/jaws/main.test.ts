@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { join } from 'node:path';
+import { parseJawsFlags } from '../../applications/jaws/JawsFlags';
 import { backends, gap } from '../support/backends';
 import { noChildNode, skipNote } from '../support/platform';
 import { makeRoot, waitFor } from './support';
@@ -63,6 +64,18 @@ function download(port: number, path: string, onFirstBytes?: () => void, pauseMs
     }).on('error', reject);
   });
 }
+
+describe('the jaws command line', () => {
+  it.each([
+    ['--release-memory', '-1', 0],
+    ['--port', '-80', 0],
+    ['--header-timeout', '-5', 1],
+  ])('should refuse %s %j, given as the next argument, with the flag\'s own words', (flag, value, least) => {
+    expect(() => parseJawsFlags(['--root', '/tmp', flag, value])).toThrow(
+      new RegExp(`^${flag} must be a whole number from ${least} to \\d+, got '${value}'\nusage: jaws --root DIR`),
+    );
+  });
+});
 
 (noChildNode ? describe.skip : describe)(`the jaws command${skipNote(noChildNode)}`, () => {
   it.each([
