@@ -56,6 +56,12 @@ if (values.help) {
   );
   process.exit(0);
 }
+if (values.dispatch !== 'post-reactive' && values.dispatch !== 'call-through') {
+  // A pool's threads would share the one CPU the server is pinned to, and
+  // SIGUSR2 (the collected figure) reaches only the main thread's heap.
+  process.stderr.write(`closeCost: --dispatch must be post-reactive or call-through, got '${values.dispatch}' (a pool's threads would share the server's one CPU, and its heaps are not collected on signal)\n`);
+  process.exit(2);
+}
 const NOFILE = 240_000;
 /** The shutdown runs: the server on one CPU, the connection holder on another (where there is one). */
 const SERVER_CPU = 0;

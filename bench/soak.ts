@@ -11,7 +11,9 @@
  *   3. the clients close every connection: the server's fds must come back
  *      to where they were before the first connection, and its RSS is
  *      sampled each second for --settle seconds, to see it come back
- *      towards where it was before the first connection;
+ *      towards where it was before the first connection (the printed lines
+ *      show 13 and 11 of the samples, evenly spread with the first and the
+ *      last; --json gives every one);
  *   4. the connections are opened again and the server gets SIGTERM with
  *      all of them open: the time until it has exited, its exit code, and
  *      its summary line ("N open at shutdown, … 0 left open").

@@ -105,7 +105,8 @@ export class SpikeMemoryRelease {
     this.quietMs = options.quietMs ?? 10_000;
     this.minDrop = options.minDrop ?? 1000;
     if (!Number.isFinite(this.quietMs) || this.quietMs <= 0) throw new ProactorError('invalid-argument', `quietMs must be a positive number of ms, got ${options.quietMs}`);
-    if (!Number.isFinite(this.minDrop) || this.minDrop < 1) throw new ProactorError('invalid-argument', `minDrop must be at least 1, got ${options.minDrop}`);
+    if (!Number.isInteger(this.minDrop) || this.minDrop < 1) throw new ProactorError('invalid-argument', `minDrop must be a whole number of at least 1, got ${options.minDrop}`);
+    if (typeof load !== 'function') throw new ProactorError('invalid-argument', `SpikeMemoryRelease needs a function that returns the load now, got ${typeof load}`);
     this.onRelease = options.onRelease;
     this.release = options.release ?? releaseMemory;
   }

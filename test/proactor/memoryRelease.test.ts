@@ -202,8 +202,13 @@ describe('SpikeMemoryRelease', () => {
   });
 
   it('should refuse a quiet time or a drop that is not a positive number', () => {
-    for (const options of [{ quietMs: 0 }, { quietMs: -5 }, { quietMs: NaN }, { minDrop: 0 }, { minDrop: Infinity }]) {
+    for (const options of [{ quietMs: 0 }, { quietMs: -5 }, { quietMs: NaN }, { minDrop: 0 }, { minDrop: Infinity }, { minDrop: 1.5 }]) {
       expect(() => new SpikeMemoryRelease(() => 0, options)).toThrow(ProactorError);
     }
+  });
+
+  it('should refuse a load that is not a function, before any timer could call it', () => {
+    expect(() => new SpikeMemoryRelease(undefined as unknown as () => number)).toThrow(/needs a function that returns the load now, got undefined/);
+    expect(() => new SpikeMemoryRelease(5 as unknown as () => number)).toThrow(/got number/);
   });
 });
