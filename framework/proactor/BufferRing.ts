@@ -21,7 +21,7 @@ export interface BufferProvider {
 
 /** @internal Why backend cannot read from a buffer ring here: its kernel's io_uring is too old, or it is not io_uring. */
 export function noBufferRings(backend: string): string {
-  return backend === 'uring' ? "this kernel's io_uring has no multishot reads" : `the ${backend} backend has no buffer rings (io_uring has them)`;
+  return backend === 'uring' ? "this kernel's io_uring has no multishot reads" : `the ${backend} backend has no buffer rings (uring and epoll have them)`;
 }
 
 /** A multishot read waiting for the ring to have a buffer again. */

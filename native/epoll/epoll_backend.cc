@@ -107,7 +107,7 @@ bool EpollBackend::Supports(OpCode op) const {
     case OpCode::kSend: case OpCode::kAccept: case OpCode::kConnect:
     case OpCode::kClose: case OpCode::kTimeout: case OpCode::kCancel:
     case OpCode::kAcceptMulti: case OpCode::kRecvMsg: case OpCode::kSendMsg:
-    case OpCode::kSendfile:
+    case OpCode::kSendfile: case OpCode::kRecvMulti:
       return true;
     default:
       return false;
@@ -171,12 +171,26 @@ void EpollBackend::Start(const Operation& op) {
 void EpollBackend::Run(int fd, FdState& state, std::deque<Pending>& queue) {
   while (!queue.empty()) {
     Pending& p = queue.front();
-    int r = Perform(p);
+    int buffer = -1;
+    int r = p.op.code == OpCode::kRecvMulti ? ReceiveIntoRing(p.op, &buffer) : Perform(p);
     if (r == -EAGAIN) {
       r = Register(fd, state);
       if (r == 0) return;  // epoll says when
     }
     const uint64_t user_data = p.op.user_data;
+    if (buffer >= 0) {
+      // Bytes in a ring buffer: a multishot receive stays at the head and
+      // tries again (until EAGAIN, then the next edge), as an accept does.
+      const uint32_t flags = kCompletionBuffer | static_cast<uint32_t>(buffer) << kCompletionBufferShift;
+      if (!(p.op.op_flags & kOpOneShot)) {
+        Complete(user_data, r, flags | kCompletionMore);
+        continue;
+      }
+      queue.pop_front();
+      where_.erase(user_data);
+      Complete(user_data, r, flags);
+      continue;
+    }
     // A sendfile's EBADF may be its file's: the socket is gone only if
     // fcntl cannot see it either.
     const bool fd_gone = r == -EBADF && (p.op.code != OpCode::kSendfile ||
@@ -210,6 +224,47 @@ void EpollBackend::Drop(int fd) {
 }
 
 void EpollBackend::ForgetFd(int fd) { Drop(fd); }
+
+int EpollBackend::ReceiveIntoRing(const Operation& op, int* buffer) {
+  auto ring = rings_.find(op.buf_group);
+  if (ring == rings_.end()) return -ENOENT;
+  BufferRing& r = ring->second;
+  if (r.free.empty()) {
+    // io_uring takes a buffer only once data is there: ask whether it is.
+    char byte;
+    const int peeked = Retry([&] { return recv(op.fd, &byte, 1, MSG_PEEK); });
+    return peeked > 0 ? -ENOBUFS : peeked;  // EOF (0), EAGAIN or the error
+  }
+  const uint16_t id = r.free.front();
+  const int n = Retry([&] {
+    return recv(op.fd, r.base + static_cast<size_t>(id) * r.size, r.size,
+                static_cast<int>(op.msg_flags));
+  });
+  if (n <= 0) return n;  // the buffer stays first in line
+  r.free.pop_front();
+  *buffer = id;
+  return n;
+}
+
+int EpollBackend::RegisterBufferRing(uint16_t group, uint8_t* base, uint32_t count,
+                                     uint32_t size) {
+  if (count == 0 || count > 32768 || (count & (count - 1)) != 0) return -EINVAL;
+  if (size == 0 || rings_.count(group)) return -EINVAL;
+  BufferRing& r = rings_[group];
+  r.base = base;
+  r.count = count;
+  r.size = size;
+  for (uint32_t id = 0; id < count; ++id) r.free.push_back(static_cast<uint16_t>(id));
+  return 0;
+}
+
+int EpollBackend::ProvideBuffer(uint16_t group, uint16_t id) {
+  auto it = rings_.find(group);
+  if (it == rings_.end()) return -ENOENT;
+  if (id >= it->second.count) return -EINVAL;
+  it->second.free.push_back(id);
+  return 0;
+}
 
 int EpollBackend::Perform(Pending& p) {
   const Operation& op = p.op;

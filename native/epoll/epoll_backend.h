@@ -41,6 +41,9 @@ class EpollBackend final : public Backend {
   void ClearNotify() override;
   size_t Backlog() const override { return 0; }
   void ForgetFd(int fd) override;
+  int RegisterBufferRing(uint16_t group, uint8_t* base, uint32_t count,
+                         uint32_t size) override;
+  int ProvideBuffer(uint16_t group, uint16_t id) override;
 
  private:
   // An operation waiting its turn on an fd.
@@ -63,6 +66,15 @@ class EpollBackend final : public Backend {
     bool nonblocking = false;
   };
 
+  // A provided-buffer ring, kept here: the ids of the buffers a receive
+  // may take, oldest given back first, as io_uring's ring hands them out.
+  struct BufferRing {
+    uint8_t* base = nullptr;
+    uint32_t count = 0;
+    uint32_t size = 0;
+    std::deque<uint16_t> free;
+  };
+
   EpollBackend() = default;
   // Starts one prepared operation: completes it, queues it, or arms a timer.
   void Start(const Operation& op);
@@ -70,6 +82,10 @@ class EpollBackend final : public Backend {
   void Run(int fd, FdState& state, std::deque<Pending>& queue);
   // The operation's system call; -EAGAIN when it would block.
   int Perform(Pending& p);
+  // A kRecvMulti's receive into a buffer of its ring: the bytes, with the
+  // buffer's id in *buffer (-1 when none was used); -ENOBUFS when data
+  // waits and the ring is empty, as io_uring says.
+  int ReceiveIntoRing(const Operation& op, int* buffer);
   // Puts fd in the epoll set if it is not: 0, or -errno if it cannot wait
   // there (-EAGAIN for a file that is always ready and still said EAGAIN).
   int Register(int fd, FdState& state);
@@ -108,6 +124,8 @@ class EpollBackend final : public Backend {
   std::unordered_map<uint64_t, int64_t> timer_of_;
   // the deadline the timer fd is armed for (0: disarmed)
   int64_t timer_fd_deadline_ = 0;
+  // provided-buffer rings by group
+  std::unordered_map<uint16_t, BufferRing> rings_;
   // finished operations not yet reaped
   std::deque<Completion> done_;
   // epoll_wait's output
