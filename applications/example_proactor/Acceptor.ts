@@ -71,7 +71,7 @@ export class Acceptor extends PassiveEventHandler {
   private proactor_: Proactor | undefined;
   /** Every connection's idle and line deadlines, on one Proactor timer. */
   private wheel_: TimerWheel | undefined;
-  /** Where the connections' reads land, on a backend with buffer rings (io_uring): see ring(). */
+  /** Where the connections' reads land, on a backend with buffer rings (io_uring, epoll): see ring(). */
   private ring_: BufferRing | undefined;
   /** The proactor ring_ was made for (a ring lives as long as its proactor). */
   private ringOf: Proactor | undefined;
@@ -132,7 +132,7 @@ export class Acceptor extends PassiveEventHandler {
 
   /**
    * The buffer ring every connection reads from, where the Proactor's
-   * backend has them (io_uring): 256 buffers of 4 KiB, which the kernel
+   * backend has them (io_uring, epoll): 256 buffers of 4 KiB, which the backend
    * hands a read only when its data arrives, so an idle connection holds
    * none. Undefined elsewhere: each connection then reads into a small
    * block of its own.

@@ -43,7 +43,7 @@ export class ServerEventHandler extends ServiceHandler {
   private readonly rs = new AsynchReadStream();
   private readonly ws = new AsynchWriteStream();
   /**
-   * Where reads land and lines are framed. With a ring (io_uring), reads land
+   * Where reads land and lines are framed. With a ring (io_uring, epoll), reads land
    * in ring buffers and this holds only a partial line carried to the next
    * read (EMPTY otherwise: an idle connection holds no block). Without, it is
    * the block each read fills: small while the connection is idle, grown only
