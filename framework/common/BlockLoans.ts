@@ -43,6 +43,11 @@ export class BlockLoans {
     return mb;
   }
 
+  /** Whether mb is one of these blocks, lent and not yet taken back. */
+  isLent(mb: MessageBlock): boolean {
+    return mb.owner === this.owner && this.lent[mb.ownerIndex] === true;
+  }
+
   /** Takes back a lent block, emptied; returns its index. `who` names the owner in the error. */
   takeBack(mb: MessageBlock, who: string): number {
     const i = mb.ownerIndex;

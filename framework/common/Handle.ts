@@ -20,7 +20,28 @@ const closes = new Map<Handle, number>();
  * whatever socket takes the number next.
  */
 export function noteHandleClosing(handle: Handle): void {
-  if (handle !== INVALID_HANDLE) closes.set(handle, (closes.get(handle) ?? 0) + 1);
+  if (handle === INVALID_HANDLE) return;
+  closes.set(handle, (closes.get(handle) ?? 0) + 1);
+  for (const ref of watchers) {
+    const watcher = ref.deref();
+    if (watcher === undefined) watchers.delete(ref);
+    else watcher.handleClosing(handle);
+  }
+}
+
+/** @internal Told of every handle closed through the framework (a proactor whose reads wait in user space for a buffer). */
+export interface HandleCloseWatcher {
+  handleClosing(handle: Handle): void;
+}
+
+/** Held weakly: a proactor dropped without close() is still collected. */
+const watchers = new Set<WeakRef<HandleCloseWatcher>>();
+
+/** @internal Tells watcher of each handle closed from now on; the returned function stops it. */
+export function watchHandleCloses(watcher: HandleCloseWatcher): () => void {
+  const ref = new WeakRef(watcher);
+  watchers.add(ref);
+  return () => watchers.delete(ref);
 }
 
 /** @internal How many times handle was closed through the framework. */

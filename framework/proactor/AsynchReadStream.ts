@@ -61,13 +61,13 @@ export class AsynchReadStream extends AsynchOperation {
    * Reads every arrival of data until EOF, an error or cancel(): one
    * handleReadStream per arrival, each lent a buffer of ring (see
    * BufferRing), with result.more true while the read goes on. The handle
-   * must be a socket.
+   * must be a socket; ring must come from createBufferRing of the proactor
+   * this stream was opened on; the backend must support 'recvMultishot'
+   * (uring, epoll), else ProactorError 'unsupported'.
    */
   readMultishot(ring: BufferRing, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();
-    if (!this.proactor().implementation().supports('recvMultishot')) {
-      throw new ProactorError('unsupported', `AsynchReadStream.readMultishot: ${noBufferRings(this.proactor().backend)}`);
-    }
+    this.checkRing('readMultishot', ring);
     this.start(new AsynchReadMultishotResult(handler, this.handle_, ring, act, this.completionKey_, priority, signalNumber, this));
   }
 
@@ -76,14 +76,25 @@ export class AsynchReadStream extends AsynchOperation {
    * one handleReadStream, lent that buffer as readMultishot's are (see
    * BufferRing). Until data comes the read holds no memory of its own, so
    * thousands of idle connections share the ring's buffers instead of
-   * holding a block each. The handle must be a socket; the backend must
-   * support 'recvMultishot' (io_uring).
+   * holding a block each. The handle must be a socket; ring must come from
+   * createBufferRing of the proactor this stream was opened on; the backend
+   * must support 'recvMultishot' (uring, epoll), else ProactorError
+   * 'unsupported'.
    */
   readFromRing(ring: BufferRing, act?: unknown, priority = 0, signalNumber = 0): void {
     const handler = this.openHandler();
-    if (!this.proactor().implementation().supports('recvMultishot')) {
-      throw new ProactorError('unsupported', `AsynchReadStream.readFromRing: ${noBufferRings(this.proactor().backend)}`);
-    }
+    this.checkRing('readFromRing', ring);
     this.start(new AsynchReadMultishotResult(handler, this.handle_, ring, act, this.completionKey_, priority, signalNumber, this, true));
+  }
+
+  /** A read may take buffers only from a ring of its own proactor: the backend knows rings by number alone. */
+  private checkRing(method: string, ring: BufferRing): void {
+    const impl = this.proactor().implementation();
+    if (!impl.supports('recvMultishot')) {
+      throw new ProactorError('unsupported', `AsynchReadStream.${method}: ${noBufferRings(this.proactor().backend)}`);
+    }
+    if (!impl.ownsRing(ring)) {
+      throw new ProactorError('invalid-argument', `AsynchReadStream.${method}: the ring was not made by this stream's proactor (make it with createBufferRing of the proactor the stream was opened on)`);
+    }
   }
 }

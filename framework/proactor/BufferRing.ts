@@ -37,9 +37,11 @@ export interface BufferWaiter {
 }
 
 /**
- * A provided-buffer ring: buffers the kernel picks from as data arrives, so
- * a multishot read (AsynchReadStream.readMultishot) needs no buffer of its
- * own while it waits. Many connections share one ring: memory follows the
+ * A provided-buffer ring: buffers the kernel (io_uring) or the backend
+ * (epoll, which emulates the ring) picks from as data arrives, so a read
+ * from it (AsynchReadStream.readMultishot, readFromRing) needs no buffer of
+ * its own while it waits. A ring serves the reads of the proactor that made
+ * it. Many connections share one ring: memory follows the
  * data in flight, not the number of connections.
  *
  * Each completion lends the handler the buffer it filled. The buffer goes
@@ -90,6 +92,11 @@ export class BufferRing implements MessageBlockOwner {
   /** Buffers lent to handlers and not yet released. */
   held(): number {
     return this.loans.out;
+  }
+
+  /** @internal Whether mb is one of this ring's buffers, lent and not yet released. */
+  isLent(mb: MessageBlock): boolean {
+    return this.loans.isLent(mb);
   }
 
   /** @internal The block of buffer id, holding the n bytes the kernel put there. */

@@ -1,4 +1,4 @@
-import { type Handle, noteHandleClosing } from '../common/Handle';
+import { type Handle, noteHandleClosing, watchHandleCloses } from '../common/Handle';
 import { debug } from '../common/debug';
 import { Errno, errnoName } from '../common/errno';
 import { ProactorError } from '../common/ProactorError';
@@ -55,6 +55,8 @@ export class NativeProactorImpl extends ProactorImpl {
   private deferred: [AsynchResult, number, number][] = [];
   private pool: RegisteredBufferPool | undefined;
   private readonly rings: BufferRing[] = [];
+  /** Stops hearing of handles closed elsewhere (set while there are rings). */
+  private unwatchCloses: (() => void) | undefined;
   private readonly zeroCopyThreshold_: number;
 
   constructor(
@@ -141,7 +143,14 @@ export class NativeProactorImpl extends ProactorImpl {
       options,
     );
     this.rings.push(ring);
+    // A read waiting for a buffer is in no backend, which hears of a
+    // SockStream.close: this object must, to end the read.
+    this.unwatchCloses ??= watchHandleCloses(this);
     return ring;
+  }
+
+  override ownsRing(ring: BufferRing): boolean {
+    return this.rings.includes(ring);
   }
 
   zeroCopyThreshold(): number {
@@ -217,6 +226,11 @@ export class NativeProactorImpl extends ProactorImpl {
     noteHandleClosing(handle);
     this.cancelWaiters((w) => w.handle === handle);
     this.start(new AsynchCloseResult(handle, (r) => done(r.error)));
+  }
+
+  /** @internal A handle was closed through the framework (HandleCloseWatcher): reads waiting on it for a buffer end with ECANCELED. */
+  handleClosing(handle: Handle): void {
+    if (!this.closing && !this.closed) this.cancelWaiters((w) => w.handle === handle);
   }
 
   /** Multishot reads waiting for a ring buffer are in flight too: cancel them. */
@@ -335,6 +349,7 @@ export class NativeProactorImpl extends ProactorImpl {
     }
     this.closed = true;
     this.watching = false;
+    this.unwatchCloses?.();
     this.settleReadyWaiter();
     if (this.table.size > 0) {
       // Zero-copy sends whose handlers have been told: their blocks stay

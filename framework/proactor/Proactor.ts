@@ -261,7 +261,12 @@ export class Proactor {
     return this.impl.bufferPool();
   }
 
-  /** A provided-buffer ring for AsynchReadStream.readMultishot; lives as long as the proactor. */
+  /**
+   * A provided-buffer ring for this proactor's AsynchReadStream.readMultishot
+   * and readFromRing; lives as long as the proactor. ProactorError
+   * 'unsupported' where the backend has none (aio; io_uring before 6.0):
+   * check implementation().supports('recvMultishot') first.
+   */
   createBufferRing(options?: BufferRingOptions): BufferRing {
     return this.impl.createBufferRing(options);
   }

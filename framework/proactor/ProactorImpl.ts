@@ -65,6 +65,10 @@ export abstract class ProactorImpl {
   abstract bufferPool(): RegisteredBufferPool;
   /** A new provided-buffer ring for multishot reads; throws 'unsupported' where the backend has none. */
   abstract createBufferRing(options?: BufferRingOptions): BufferRing;
+  /** Whether ring was made by this backend's createBufferRing (a read may take buffers only from its own proactor's rings). */
+  ownsRing(_ring: BufferRing): boolean {
+    return false;
+  }
   /** Writes at least this long go without a copy (SEND_ZC); 0: never. */
   abstract zeroCopyThreshold(): number;
 

@@ -472,7 +472,7 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
       expect(ring.held()).toBe(0);
     });
 
-    ringIt(`a read waiting for a buffer should complete with ECANCELED, reading nothing, when SockStream.close closed its handle before the release${skipNote}`, async () => {
+    ringIt(`a read waiting for a buffer should complete with ECANCELED at once, reading nothing, when SockStream.close closes its handle${skipNote}`, async () => {
       proactor = new Proactor({ backend });
       const ring = proactor.createBufferRing({ count: 1, size: 8 });
       const [c, d] = socketPair();
@@ -494,12 +494,72 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
       const [e, f] = socketPair();
       closeAfter.push(e, f);
       sock.sendNow(f, Buffer.from('new'), 0, 3);
-      first.kept.splice(0).forEach((mb) => mb.release());
+      // Nothing is released: the close alone ends the read.
       await dispatchUntil(proactor, () => rec.reads.length === 1, 'the waiting read to end');
       expect(rec.reads).toEqual([{ success: false, error: 'ECANCELED', bytes: 0, more: false, data: '' }]);
+      first.kept.splice(0).forEach((mb) => mb.release());
+      for (let i = 0; i < 5; i++) proactor.handleEvents(5);
       const left = Buffer.alloc(8);
       expect(sock.recvNow(e, left, 0, 8)).toBe(3);
       expect(proactor.inflight()).toBe(0);
+    });
+
+    ringIt(`should refuse a ring made by another proactor, and read nothing with it${skipNote}`, async () => {
+      proactor = new Proactor({ backend });
+      const other = new Proactor({ backend });
+      try {
+        const foreign = other.createBufferRing({ count: 2, size: 8 });
+        const own = proactor.createBufferRing({ count: 2, size: 8 });
+        // Both are group 0 of their proactor: only the proactor tells them apart.
+        expect(foreign.group).toBe(own.group);
+        const [a, b] = socketPair();
+        closeAfter.push(a, b);
+        const rec = new Recorder(proactor);
+        const { rs } = streams(rec, a, proactor);
+        for (const read of [() => rs.readFromRing(foreign), () => rs.readMultishot(foreign)]) {
+          expect(read).toThrow(/the ring was not made by this stream's proactor/);
+        }
+        expect(proactor.inflight()).toBe(0);
+        sock.sendNow(b, Buffer.from('abcdefgh'), 0, 8);
+        rs.readFromRing(own);
+        await dispatchUntil(proactor, () => rec.reads.length === 1, 'the read from its own ring');
+        expect(rec.reads[0].data).toBe('abcdefgh');
+        expect(own.held()).toBe(0);
+      } finally {
+        await other.close();
+      }
+    });
+
+    ringIt(`should let a handler give its buffer back itself, and refuse keepBuffer() once the handler has returned${skipNote}`, async () => {
+      proactor = new Proactor({ backend });
+      const ring = proactor.createBufferRing({ count: 1, size: 8 });
+      const [a, b] = socketPair();
+      closeAfter.push(a, b);
+      const seen: string[] = [];
+      let late: AsynchReadMultishotResult | undefined;
+      const errors: unknown[] = [];
+      proactor.errorHook = (e) => errors.push(e);
+      const rs = new AsynchReadStream();
+      rs.open(
+        new (class extends Handler {
+          override handleReadStream(r: AsynchReadStreamResult) {
+            seen.push(r.messageBlock.data().toString());
+            late = r as AsynchReadMultishotResult;
+            r.messageBlock.release();
+          }
+        })(proactor),
+        a,
+        undefined,
+        proactor,
+      );
+      for (const word of ['one', 'two']) {
+        sock.sendNow(b, Buffer.from(word), 0, word.length);
+        rs.readFromRing(ring);
+        await dispatchUntil(proactor, () => seen.length > 0 && seen.at(-1) === word, word);
+      }
+      expect(errors).toEqual([]);
+      expect(ring.held()).toBe(0);
+      expect(() => late!.keepBuffer()).toThrow(/keepBuffer\(\): called after the handler returned/);
     });
 
     ringIt(`inflight() should count a read waiting for a ring buffer${skipNote}`, async () => {

@@ -1,6 +1,7 @@
 import { type Handle, handleCloses } from '../../common/Handle';
 import { MessageBlock } from '../../common/MessageBlock';
 import { Errno } from '../../common/errno';
+import { ProactorError } from '../../common/ProactorError';
 import { CompletionFlag, type NativeProactor } from '../../native/NativeBinding';
 import { type AsynchOperation } from '../AsynchOperation';
 import { type BufferRing, type BufferWaiter } from '../BufferRing';
@@ -53,9 +54,13 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
 
   /**
    * Keeps this completion's buffer after the handler returns (to write it
-   * back, say); give it back to the ring with mb.release().
+   * back, say); give it back to the ring with mb.release(). Only from inside
+   * the handler: once it has returned, the buffer is back in the ring.
    */
   keepBuffer(): MessageBlock {
+    if (!this.inHandler) {
+      throw new ProactorError('invalid-argument', 'keepBuffer(): called after the handler returned, when the buffer was already back in the ring (call it inside handleReadStream)');
+    }
     this.kept = this.messageBlock !== NO_DATA;
     return this.messageBlock;
   }
@@ -105,7 +110,8 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
     try {
       super.complete(res, flags);
     } finally {
-      if (lent !== null && !this.kept) this.ring.release(lent);
+      // Unless kept, or given back by the handler itself with mb.release().
+      if (lent !== null && !this.kept && this.ring.isLent(lent)) this.ring.release(lent);
     }
   }
 
