@@ -73,8 +73,8 @@ export class Acceptor extends PassiveEventHandler {
   private wheel_: TimerWheel | undefined;
   /** Where the connections' reads land, on a backend with buffer rings (io_uring, epoll): see ring(). */
   private ring_: BufferRing | undefined;
-  /** The proactor ring_ was made for (a ring lives as long as its proactor). */
-  private ringOf: Proactor | undefined;
+  /** The proactor wheel_ and ring_ were made for (a ring lives as long as its proactor). */
+  private servedBy: Proactor | undefined;
   /** Starts every close closeAll has not started yet (the grace is over). */
   private closeRest: (() => void) | undefined;
   /** Gives the memory back after a spike of connections (absent: --release-memory 0, or a build without it). */
@@ -108,24 +108,25 @@ export class Acceptor extends PassiveEventHandler {
    * or, on a ProactorPool thread handed its connections, takes those.
    */
   open(address: InetAddr, reactor: Reactor, proactor: Proactor, options: SockAcceptorOptions = {}): void {
+    // Listening first: an open() that fails (already open, address in use)
+    // leaves the proactor, the deadlines and the ring as they were.
+    this.listen(address, reactor, options);
+    // Accepts come from the reactor's next dispatch, after this returns.
     this.proactor_ = proactor;
+    // The deadlines' wheel and the ring are made once per proactor (a ring
+    // serves its own proactor's reads only).
+    if (this.servedBy === proactor) return;
+    this.servedBy = proactor;
     // A deadline may expire up to a tick late: a tenth of the shorter timeout, within [10 ms, 1 s].
     const shortest = Math.min(...[this.timeouts.idleMs, this.timeouts.lineMs].filter((ms) => ms > 0), 10_000);
     this.wheel_ = new TimerWheel(proactor, Math.min(1000, Math.max(10, Math.floor(shortest / 10))));
-    this.listen(address, reactor, options);
-    // Listening (accepts come from the reactor's next dispatch, after this
-    // returns): the ring is made once per proactor, and not at all for an
-    // open() that failed.
-    if (this.ringOf !== proactor) {
-      this.ring_ = undefined;
-      this.ringOf = proactor;
-      if (proactor.implementation().supports('recvMultishot')) {
-        try {
-          this.ring_ = proactor.createBufferRing({ count: RING_BUFFERS, size: RING_BUFFER_SIZE });
-        } catch (e) {
-          // The kernel refused to register it: each connection reads into a block of its own.
-          this.log(`no buffer ring (${(e as Error).message}); reading into a block per connection`);
-        }
+    this.ring_ = undefined;
+    if (proactor.implementation().supports('recvMultishot')) {
+      try {
+        this.ring_ = proactor.createBufferRing({ count: RING_BUFFERS, size: RING_BUFFER_SIZE });
+      } catch (e) {
+        // The kernel refused to register it: each connection reads into a block of its own.
+        this.log(`no buffer ring (${(e as Error).message}); reading into a block per connection`);
       }
     }
   }

@@ -1,8 +1,10 @@
+import { connect, type Socket } from 'node:net';
 import { Acceptor, DEFAULT_TIMEOUTS } from '../../applications/example_proactor/Acceptor';
 import { InetAddr } from '../../framework/common/InetAddr';
 import { SockAcceptor } from '../../framework/common/SockAcceptor';
 import { Proactor } from '../../framework/proactor/Proactor';
 import { Reactor } from '../../framework/reactor/Reactor';
+import { backends } from '../support/backends';
 
 /** An Acceptor whose registry holds n connections; close() of the first `hanging` never settles. */
 function acceptorWith(n: number, hanging: number): { acceptor: Acceptor; asked: () => number; most: () => number } {
@@ -64,17 +66,17 @@ describe('Acceptor.closeAll', () => {
   });
 });
 
-describe('Acceptor.open and its buffer ring', () => {
-  const probe = new Proactor({ backend: 'uring' });
+describe.each(backends)('Acceptor.open and its buffer ring on the %s backend', (backend) => {
+  const probe = new Proactor({ backend });
   const rings = probe.implementation().supports('recvMultishot');
   void probe.close();
 
-  (rings ? it : it.skip)(`should make no ring for a failed open, and a new one for another proactor${rings ? '' : " (this kernel's io_uring has no buffer rings)"}`, async () => {
+  (rings ? it : it.skip)(`should make no ring for a failed open, and a new one for another proactor${rings ? '' : ` (${backend} has no buffer rings)`}`, async () => {
     const reactor = new Reactor();
     const taken = new SockAcceptor();
     taken.open(new InetAddr(0, '127.0.0.1'));
-    const first = new Proactor({ backend: 'uring' });
-    const second = new Proactor({ backend: 'uring' });
+    const first = new Proactor({ backend });
+    const second = new Proactor({ backend });
     const acceptor = new Acceptor(undefined, DEFAULT_TIMEOUTS, 0);
     try {
       expect(() => acceptor.open(new InetAddr(taken.getLocalAddr().port, '127.0.0.1'), reactor, first)).toThrow(/EADDRINUSE/);
@@ -93,6 +95,52 @@ describe('Acceptor.open and its buffer ring', () => {
     } finally {
       acceptor.close();
       taken.close();
+      await first.close();
+      await second.close();
+      await reactor.close();
+    }
+  });
+});
+
+/** Dispatches the reactor and the proactors until done(). */
+async function drive(reactor: Reactor, proactors: Proactor[], done: () => boolean, what: () => string, limitMs = 5000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
+    reactor.handleEvents(0);
+    for (const p of proactors) p.handleEvents(2);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe.each(backends)('Acceptor.open refused while open, on the %s backend', (backend) => {
+  it('should go on serving new connections on the proactor it had', async () => {
+    const reactor = new Reactor();
+    const first = new Proactor({ backend });
+    const second = new Proactor({ backend });
+    const acceptor = new Acceptor(undefined, DEFAULT_TIMEOUTS, 0);
+    const sockets: Socket[] = [];
+    try {
+      acceptor.open(new InetAddr(0, '127.0.0.1'), reactor, first);
+      const ring = acceptor.ring();
+      expect(() => acceptor.open(new InetAddr(0, '127.0.0.1'), reactor, second)).toThrow(/already open/);
+      expect(acceptor.ring()).toBe(ring);
+      const client = connect(acceptor.getLocalAddr().port, '127.0.0.1');
+      sockets.push(client);
+      let got = '';
+      let ended = false;
+      client.on('data', (d) => (got += d.toString()));
+      client.on('close', () => (ended = true));
+      client.on('error', () => undefined);
+      client.write('hello\n');
+      await drive(reactor, [first, second], () => got.includes('\n') || ended, () => `a reply (got ${JSON.stringify(got)}, closed ${ended})`);
+      expect({ reply: got, closed: ended }).toEqual({ reply: 'Echo - hello\n', closed: false });
+      expect(second.inflight()).toBe(0);
+    } finally {
+      for (const s of sockets) s.destroy();
+      let stopped = false;
+      void acceptor.shutDown(5000).then(() => (stopped = true));
+      await drive(reactor, [first, second], () => stopped, () => 'the shutdown');
       await first.close();
       await second.close();
       await reactor.close();
