@@ -39,7 +39,8 @@ export function firstSignal(name: string): ShutdownSignal {
 }
 
 /**
- * Serves on a thread pool until the first signal: starts it (a failure: its
+ * Serves on a thread pool until the first signal (one that comes while the
+ * threads start is kept for when they have): starts it (a failure: its
  * message, exit code 1), announces its address, and at the signal says
  * `<signal> <stopping>`, stops the pool and hands what its threads report to
  * finish, whose result is the exit code.
@@ -51,14 +52,17 @@ export async function serveOnPoolUntilSignal<C extends PoolThreadCounts>(
   stopping: string,
   finish: (threads: PoolThreadSummary<C>[]) => number,
 ): Promise<number> {
+  // Listening from before the threads start (which takes a second or two):
+  // a signal meanwhile stops the server as soon as it is up, not the process.
+  const signals = firstSignal(name);
   let address: InetAddr;
   try {
     address = await pool.start();
   } catch (e) {
+    signals.dispose();
     process.stderr.write(`${name}: ${(e as Error).message}\n`);
     return 1;
   }
-  const signals = firstSignal(name);
   announce(address);
   const signal = await signals.received;
   process.stdout.write(`${name}: ${signal} ${stopping}\n`);

@@ -1,4 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InetAddr } from '../../framework/common/InetAddr';
+import { loadNative } from '../../framework/native/loadNative';
+import { ProactorFactory } from '../../framework/proactor/ProactorFactory';
+import { ReactorFactory } from '../../framework/reactor/ReactorFactory';
 
 /**
  * A numeric flag's value: decimal digits only (no sign, hex, exponent,
@@ -42,4 +46,34 @@ function joinNegativeValues(args: readonly string[], config: ParseArgsConfig): s
     }
   }
   return out;
+}
+
+/**
+ * A --backend value (one name, or a preference list `uring,epoll`) whose
+ * every name this build knows; anything else throws the message to print.
+ * Whether the machine can set the backend up is found out when it starts.
+ */
+export function backendNames(text: string | undefined, usage: string): string | undefined {
+  if (text === undefined) return undefined;
+  const names = text.split(',').map((name) => name.trim());
+  if (names.length === 0 || !names.every((name) => name !== '' && ProactorFactory.knows(name))) {
+    throw new Error(`--backend must name this build's proactor backends (${loadNative().backends.split(',').join(', ')}), alone or as a list, got '${text}'\n${usage}`);
+  }
+  return text;
+}
+
+/** A --reactor value this build knows; anything else throws the message to print. */
+export function reactorName(text: string | undefined, usage: string): string | undefined {
+  if (text === undefined || ReactorFactory.knows(text)) return text;
+  throw new Error(`--reactor must name one of this build's reactor backends (${loadNative().reactorBackends.split(',').join(', ')}), got '${text}'\n${usage}`);
+}
+
+/** A --host value: a numeric IPv4 or IPv6 address (the servers resolve no names); anything else throws the message to print. */
+export function numericHost(text: string, usage: string): string {
+  try {
+    new InetAddr(0, text);
+    return text;
+  } catch {
+    throw new Error(`--host must be a numeric IPv4 or IPv6 address, got '${text}'\n${usage}`);
+  }
 }

@@ -6,7 +6,7 @@ import { ProactorPool } from '../../framework/proactor/ProactorPool';
 import { Reactor } from '../../framework/reactor/Reactor';
 import { Acceptor, CLOSE_GRACE_MS, DEFAULT_TIMEOUTS, type ServerSummary, type ServerTimeouts } from './Acceptor';
 import { runCallThrough } from './CallThrough';
-import { parseFlags, wholeNumber } from './Flags';
+import { backendNames, numericHost, parseFlags, reactorName, wholeNumber } from './Flags';
 import { type ServerThreadOptions } from './PoolThread';
 import { DEFAULT_RELEASE_MEMORY_MS, RELEASE_MIN_DROP } from '../common/memoryRelease';
 import { firstSignal, runAsMain, serveFromCommandLine, serveOnPoolUntilSignal } from '../common/commandLine';
@@ -63,13 +63,15 @@ function parse(argv: string[]): ServerOptions {
   }
   const dispatch = values.dispatch as ServerDispatch;
   if (values.threads !== undefined && dispatch !== 'pool') throw new Error(`--threads goes with --dispatch pool\n${USAGE}`);
-  const threads = values.threads === undefined ? DEFAULT_THREADS : wholeNumber('threads', values.threads, 1, Infinity, USAGE);
+  const threads = values.threads === undefined ? DEFAULT_THREADS : wholeNumber('threads', values.threads, 1, 256, USAGE);
   const timeouts: ServerTimeouts = {
     idleMs: wholeNumber('idle-timeout', values['idle-timeout']!, 0, 2 ** 31 - 1, USAGE),
     lineMs: wholeNumber('line-timeout', values['line-timeout']!, 0, 2 ** 31 - 1, USAGE),
   };
   const releaseMemoryMs = wholeNumber('release-memory', values['release-memory']!, 0, 2 ** 31 - 1, USAGE);
-  return { host: values.host!, port, backend: values.backend, reactor: values.reactor, dispatch, threads, verbose: values.verbose!, timeouts, releaseMemoryMs };
+  const backend = backendNames(values.backend, USAGE);
+  const reactor = reactorName(values.reactor, USAGE);
+  return { host: numericHost(values.host!, USAGE), port, backend, reactor, dispatch, threads, verbose: values.verbose!, timeouts, releaseMemoryMs };
 }
 
 /** Resolves with the first SIGINT or SIGTERM; later ones are only reported. */

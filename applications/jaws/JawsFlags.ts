@@ -1,4 +1,4 @@
-import { parseFlags, wholeNumber } from '../example_proactor/Flags';
+import { backendNames, numericHost, parseFlags, wholeNumber } from '../example_proactor/Flags';
 import { DEFAULT_LIMITS, type JawsLimits, ZERO_ALLOWED } from './JawsLimits';
 
 /** How JAWS dispatches: one of the Proactor's strategies on the main thread, or a pool of call-through threads. */
@@ -75,9 +75,9 @@ export function parseJawsFlags(argv: string[]): JawsCommandLine {
   }
   return {
     root: v.root,
-    host: v.host as string,
+    host: numericHost(v.host as string, USAGE),
     port,
-    backend: v.backend as string | undefined,
+    backend: backendNames(v.backend as string | undefined, USAGE),
     dispatch,
     threads,
     accessLog: v['access-log'] === true,

@@ -55,6 +55,11 @@ export class ProactorFactory {
     return loadNative().defaultBackends.split(',').filter((name) => container.isBound(PROACTOR_IMPL, { name }));
   }
 
+  /** Whether name is a backend bound in the container (compiled in, or bound by the program), whether or not this machine can set it up. */
+  static knows(name: string): boolean {
+    return container.isBound(PROACTOR_IMPL, { name });
+  }
+
   /** The backends this build has that are taken only when named, not by default. */
   static byNameOnly(): string[] {
     const defaults = new Set(loadNative().defaultBackends.split(','));

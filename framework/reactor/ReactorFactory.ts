@@ -36,6 +36,11 @@ export class ReactorFactory {
     return loadNative().reactorBackends.split(',').filter((name) => container.isBound(REACTOR_IMPL, { name }));
   }
 
+  /** Whether name is a demultiplexer bound in the container, whether or not this machine can set it up. */
+  static knows(name: string): boolean {
+    return container.isBound(REACTOR_IMPL, { name });
+  }
+
   /** The demultiplexers this machine can set up now, in preference order. */
   static availableBackends(): string[] {
     return loadNative()

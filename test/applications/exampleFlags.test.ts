@@ -1,4 +1,5 @@
-import { runClient, runServer } from './support';
+import { spawn } from 'node:child_process';
+import { runClient, runServer, SERVER } from './support';
 import { noChildNode, skipNote } from '../support/platform';
 
 // What a refused flag must do at once; a server that took it would still be running.
@@ -14,9 +15,10 @@ const LIMIT_MS = 5000;
     ['--port', ' 8080', 'a whole number from 0 to 65535'],
     ['--port', '80.0', 'a whole number from 0 to 65535'],
     ['--port', '99999999999999999999', 'a whole number from 0 to 65535'],
-    ['--threads', '0x2', 'a whole number ≥ 1'],
-    ['--threads', '', 'a whole number ≥ 1'],
-    ['--threads', '2.5', 'a whole number ≥ 1'],
+    ['--threads', '0x2', 'a whole number from 1 to 256'],
+    ['--threads', '257', 'a whole number from 1 to 256'],
+    ['--threads', '', 'a whole number from 1 to 256'],
+    ['--threads', '2.5', 'a whole number from 1 to 256'],
   ])('should refuse %s %j, saying why, with exit code 2', async (flag, value, rule) => {
     const pool = flag === '--threads' ? ['--dispatch', 'pool'] : [];
     const exit = await runServer([...pool, `${flag}=${value}`], LIMIT_MS);
@@ -35,6 +37,17 @@ const LIMIT_MS = 5000;
     expect(exit).toMatchObject({ code: 2, signal: null, stdout: '' });
     const said = `${flag} must be ${rule}, got '${value}'\nusage: MainServer `;
     expect(exit.stderr.slice(0, said.length)).toBe(said);
+  });
+
+  it.each([
+    ['--backend', 'bogus', /^--backend must name this build's proactor backends \([a-z, ]+\), alone or as a list, got 'bogus'\nusage: MainServer /],
+    ['--backend', 'epoll,', /^--backend must name this build's proactor backends/],
+    ['--host', 'nonsense', /^--host must be a numeric IPv4 or IPv6 address, got 'nonsense'\nusage: MainServer /],
+    ['--reactor', 'kqueue', /^--reactor must name one of this build's reactor backends \([a-z, ]+\), got 'kqueue'\nusage: MainServer /],
+  ])('should refuse %s %j, a name this build does not have, with the usage and exit code 2', async (flag, value, said) => {
+    const exit = await runServer([flag, value], LIMIT_MS);
+    expect(exit).toMatchObject({ code: 2, signal: null, stdout: '' });
+    expect(exit.stderr).toMatch(said);
   });
 });
 
@@ -64,4 +77,33 @@ const LIMIT_MS = 5000;
     expect(exit).toMatchObject({ code: 2, stdout: '' });
     expect(exit.stderr).toMatch(/^--window and --timeout go with --connections and --messages\nusage: MainClient /);
   });
+});
+
+(noChildNode ? describe.skip : describe)(`example_proactor server stopped while its pool starts${skipNote(noChildNode)}`, () => {
+  it('should stop cleanly, exit 0 with its summary, when SIGTERM comes before the threads are up', async () => {
+    const child = spawn(process.execPath, [SERVER, '--host', '127.0.0.1', '--port', '0', '--dispatch', 'pool'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_DEBUG: 'proactor' },
+    });
+    let stdout = '';
+    let stderr = '';
+    let signalled = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      // A thread says which backend it set up: the pool is starting, and not yet listening.
+      if (!signalled && /PROACTOR \d+: thread \d+: /.test(stderr)) {
+        signalled = true;
+        expect(stdout).not.toMatch(/listening on/);
+        child.kill('SIGTERM');
+      }
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), LIMIT_MS * 3);
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    clearTimeout(killer);
+    expect(signalled).toBe(true);
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(stdout).toMatch(/^example_proactor server: SIGTERM received, shutting down$/m);
+    expect(stdout).toMatch(/^example_proactor server stopped: 0 connections accepted, 0 open at shutdown, 0 closed, 0 left open;/m);
+  }, 60_000);
 });

@@ -65,8 +65,8 @@ export async function startServer(args: string[] = [], limitMs = 10000): Promise
 }
 
 /** Runs MainServer to its end: for flags it refuses, or a start that fails. */
-export function runServer(args: string[], limitMs = 10000): Promise<Exit> {
-  return runToEnd(SERVER, ['--host', '127.0.0.1', '--port', '0', ...args], '', limitMs);
+export function runServer(args: string[], limitMs = 10000, env: NodeJS.ProcessEnv = process.env): Promise<Exit> {
+  return runToEnd(SERVER, ['--host', '127.0.0.1', '--port', '0', ...args], '', limitMs, env);
 }
 
 /** Runs MainClient to its end, with stdin piped from input. */
@@ -98,8 +98,8 @@ export function startClient(args: string[], limitMs = 30000): Client {
   return { write: (text) => child.stdin!.write(text), stdout: out, exited, stop };
 }
 
-async function runToEnd(script: string, args: string[], input: string, limitMs: number): Promise<Exit> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+async function runToEnd(script: string, args: string[], input: string, limitMs: number, env: NodeJS.ProcessEnv = process.env): Promise<Exit> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
   const { exited } = collect(child);
   child.stdin!.on('error', () => undefined);
   child.stdin!.end(input);

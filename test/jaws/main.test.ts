@@ -86,6 +86,8 @@ describe('the jaws command line', () => {
     ['a zero limit', ['--root', '/tmp', '--max-header-bytes', '0']],
     ['a --release-memory that is not a number of ms', ['--root', '/tmp', '--release-memory', '10s']],
     ['an unknown flag', ['--root', '/tmp', '--frobnicate']],
+    ['an unknown backend', ['--root', '/tmp', '--backend', 'bogus']],
+    ['a host that is not a numeric address', ['--root', '/tmp', '--host', 'nonsense']],
   ])('should refuse %s with the usage and exit code 2', async (_what, args) => {
     const c = run(args);
     expect(await c.exited).toBe(2);
