@@ -20,7 +20,7 @@
  *
  * Usage: node dist/bench/soak.js [--connections 10000] [--seconds 60]
  *          [--backend uring] [--dispatch post-reactive|call-through|pool]
- *          [--pipeline 4] [--idle-timeout 0] [--release-memory <ms>] [--settle 10] [--json]
+ *          [--pipeline 4] [--idle-timeout 0] [--release-memory <ms>] [--settle 15] [--json]
  * The server's idle timeout is off unless --idle-timeout is given: the
  * connections opened first wait, idle, while the others are opened (on the
  * aio backend, 2,000 take about a minute). --release-memory is passed to
@@ -34,10 +34,20 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../applications/example_proactor/Flags';
 
-const { values } = parseArgs({
-  options: {
+const USAGE =
+  'usage: node dist/bench/soak.js [--connections 10000] [--seconds 60] [--backend uring|epoll|aio]\n' +
+  '         [--dispatch post-reactive|call-through|pool] [--pipeline 4] [--idle-timeout 0] [--release-memory <ms>] [--settle 15] [--json]';
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`soak: ${message}\n`);
+  process.exit(code);
+}
+
+let parsed;
+try {
+  parsed = parseFlags({ args: process.argv.slice(2), options: {
     connections: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '60' },
     backend: { type: 'string' },
@@ -45,10 +55,13 @@ const { values } = parseArgs({
     pipeline: { type: 'string', default: '4' },
     'idle-timeout': { type: 'string', default: '0' },
     'release-memory': { type: 'string' },
-    settle: { type: 'string', default: '10' },
+    settle: { type: 'string', default: '15' },
     json: { type: 'boolean', default: false },
-  },
-});
+  } }, USAGE);
+} catch (e) {
+  fail((e as Error).message, 2);
+}
+const { values } = parsed;
 const CONNECTIONS = Number(values.connections);
 const SECONDS = Number(values.seconds);
 const PIPELINE = Number(values.pipeline);
@@ -79,11 +92,6 @@ interface Report {
   fds: { before: number; open: number; after: number };
   closeSeconds: number;
   shutdown: { seconds: number; code: number | null; summary: string };
-}
-
-function fail(message: string, code: number): never {
-  process.stderr.write(`soak: ${message}\n`);
-  process.exit(code);
 }
 
 /** RLIMIT_NOFILE of pid, soft and hard, from /proc. */
@@ -374,7 +382,7 @@ function print(r: Report): void {
 }
 
 if (!(CONNECTIONS >= 1 && SECONDS >= 0 && PIPELINE >= 1 && SETTLE >= 0) || ![CONNECTIONS, SECONDS, PIPELINE, SETTLE].every(Number.isInteger)) {
-  fail('--connections and --pipeline must be whole numbers ≥ 1, --seconds and --settle whole numbers ≥ 0', 2);
+  fail(`--connections and --pipeline must be whole numbers ≥ 1, --seconds and --settle whole numbers ≥ 0\n${USAGE}`, 2);
 }
 soak().then(
   (r) => {

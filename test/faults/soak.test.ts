@@ -7,7 +7,7 @@
  * connection (the hard fd limit here is 20,000: one process could not hold
  * 10,000 pairs). It raises its own RLIMIT_NOFILE.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backends } from '../support/backends';
@@ -121,5 +121,17 @@ const noLimit = skip ?? (hard === undefined ? 'RLIMIT_NOFILE is unlimited here: 
       `soak: ${asked} connections need about ${asked + 200} file descriptors in this process and as many in the server, but RLIMIT_NOFILE is ${hard} here ` +
         `(hard limit ${hard}; raising the hard limit needs CAP_SYS_RESOURCE). At most ${most} connections fit: run with --connections ${most} or fewer.\n`,
     );
+  });
+});
+
+(noChildNode ? describe.skip : describe)(`the soak's flags${skipNote(noChildNode)}`, () => {
+  it.each([
+    [['--connections', '-5'], /^soak: --connections and --pipeline must be whole numbers ≥ 1/],
+    [['--bogus'], /^soak: Unknown option '--bogus'/],
+  ])('should refuse %j with the usage and exit 2', (args, said) => {
+    const run = spawnSync(process.execPath, [SOAK, ...args], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(said);
+    expect(run.stderr).toMatch(/\nusage: node dist\/bench\/soak\.js /);
   });
 });
