@@ -11,6 +11,8 @@ export class BlockLoans {
   /** The blocks, by index. */
   readonly blocks: MessageBlock[] = [];
   private readonly lent: boolean[] = [];
+  /** Each block's loan count: which loan the current one is. */
+  private readonly loans: number[] = [];
   private out_ = 0;
 
   /** count blocks of size bytes over region, each marked as owner's. */
@@ -26,6 +28,7 @@ export class BlockLoans {
       mb.ownerIndex = i;
       this.blocks.push(mb);
       this.lent.push(false);
+      this.loans.push(0);
     }
   }
 
@@ -39,8 +42,14 @@ export class BlockLoans {
     const mb = this.blocks[i];
     if (mb === undefined || this.lent[i]) return undefined;
     this.lent[i] = true;
+    this.loans[i]++;
     this.out_++;
     return mb;
+  }
+
+  /** Which loan of its block mb is, or was last: a number that changes at each lend. */
+  loanOf(mb: MessageBlock): number {
+    return mb.owner === this.owner ? this.loans[mb.ownerIndex] : -1;
   }
 
   /** Whether mb is one of these blocks, lent and not yet taken back. */

@@ -31,6 +31,7 @@ export function noteHandleClosing(handle: Handle): void {
 
 /** @internal Told of every handle closed through the framework (a proactor whose reads wait in user space for a buffer). */
 export interface HandleCloseWatcher {
+  /** Must not throw: the close goes on after it. */
   handleClosing(handle: Handle): void;
 }
 

@@ -83,7 +83,10 @@ export class SockDgram {
     if (this.handle_ === INVALID_HANDLE) return;
     const h = this.handle_;
     this.handle_ = INVALID_HANDLE;
-    noteHandleClosing(h);
-    systemCall(loadNative().socket.close(h), 'close');
+    try {
+      noteHandleClosing(h);
+    } finally {
+      systemCall(loadNative().socket.close(h), 'close');
+    }
   }
 }

@@ -60,8 +60,11 @@ export class SockStream {
     if (this.handle_ === INVALID_HANDLE) return;
     const h = this.handle_;
     this.handle_ = INVALID_HANDLE;
-    noteHandleClosing(h);
-    systemCall(loadNative().socket.close(h), 'close');
+    try {
+      noteHandleClosing(h);
+    } finally {
+      systemCall(loadNative().socket.close(h), 'close');
+    }
   }
 
   /** A handle's local or remote address. */

@@ -17,6 +17,10 @@ export interface BufferProvider {
   registerBufferRing(group: number, buffer: Uint8Array, count: number, size: number): number;
   /** Gives buffer id of group back to the kernel; 0 or -errno. */
   provideBuffer(group: number, id: number): number;
+  /** Starts a waiting read again, on the proactor that made the ring (whatever its stream is open on now). */
+  restart(waiter: BufferWaiter): void;
+  /** Whether that proactor is closed (nothing will release a buffer to it). */
+  isClosed(): boolean;
 }
 
 /** @internal Why backend cannot read from a buffer ring here: its kernel's io_uring is too old, or it is not io_uring. */
@@ -94,9 +98,24 @@ export class BufferRing implements MessageBlockOwner {
     return this.loans.out;
   }
 
-  /** @internal Whether mb is one of this ring's buffers, lent and not yet released. */
-  isLent(mb: MessageBlock): boolean {
-    return this.loans.isLent(mb);
+  /** @internal Which loan of its buffer mb is (a number that changes at each lend). */
+  loanOf(mb: MessageBlock): number {
+    return this.loans.loanOf(mb);
+  }
+
+  /** @internal Whether mb is still lent, as loan number `loan` (not given back, nor lent again since). */
+  isLent(mb: MessageBlock, loan: number): boolean {
+    return this.loans.isLent(mb) && this.loans.loanOf(mb) === loan;
+  }
+
+  /** @internal Whether the proactor that made the ring is closed. */
+  proactorClosed(): boolean {
+    return this.provider.isClosed();
+  }
+
+  /** @internal Starts a waiting read again (BufferWaiter.resume, cancelWaiting), on the ring's own proactor. */
+  restart(waiter: BufferWaiter): void {
+    this.provider.restart(waiter);
   }
 
   /** @internal The block of buffer id, holding the n bytes the kernel put there. */

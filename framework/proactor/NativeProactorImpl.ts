@@ -57,6 +57,8 @@ export class NativeProactorImpl extends ProactorImpl {
   private readonly rings: BufferRing[] = [];
   /** Stops hearing of handles closed elsewhere (set while there are rings). */
   private unwatchCloses: (() => void) | undefined;
+  /** Ring reads restarted since the last submit: prepared with their fd's number, not yet in the kernel. */
+  private resumed: AsynchResult[] = [];
   private readonly zeroCopyThreshold_: number;
 
   constructor(
@@ -138,6 +140,8 @@ export class NativeProactorImpl extends ProactorImpl {
       {
         registerBufferRing: (group, buffer, count, size) => native.registerBufferRing(group, buffer, count, size),
         provideBuffer: (group, id) => (this.closed ? 0 : native.provideBuffer(group, id)),
+        restart: (waiter) => this.restartWaiter(waiter as unknown as AsynchResult),
+        isClosed: () => this.closed,
       },
       this.rings.length,
       options,
@@ -228,9 +232,34 @@ export class NativeProactorImpl extends ProactorImpl {
     this.start(new AsynchCloseResult(handle, (r) => done(r.error)));
   }
 
-  /** @internal A handle was closed through the framework (HandleCloseWatcher): reads waiting on it for a buffer end with ECANCELED. */
+  /**
+   * @internal A handle is being closed through the framework
+   * (HandleCloseWatcher), before its close system call: reads waiting on it
+   * for a buffer end with ECANCELED, and a read restarted since the last
+   * submission goes to the kernel now, with its cancel, while the number
+   * still names this socket and not the next one given it.
+   */
   handleClosing(handle: Handle): void {
-    if (!this.closing && !this.closed) this.cancelWaiters((w) => w.handle === handle);
+    if (this.closing || this.closed) return;
+    this.cancelWaiters((w) => w.handle === handle);
+    let cancelled = false;
+    for (const result of this.resumed) {
+      if ((result as unknown as BufferWaiter).handle !== handle || result.slot < 0) continue;
+      this.cancel(result);
+      cancelled = true;
+    }
+    if (cancelled) this.submit();
+  }
+
+  /** A read that waited for a ring buffer starts again here (the ring's proactor), as a read or as its cancellation. */
+  private restartWaiter(result: AsynchResult): void {
+    try {
+      this.start(result);
+    } catch (e) {
+      this.report(e, result);
+      return;
+    }
+    if (!this.closing) this.resumed.push(result);
   }
 
   /** Multishot reads waiting for a ring buffer are in flight too: cancel them. */
@@ -511,6 +540,7 @@ export class NativeProactorImpl extends ProactorImpl {
   }
 
   private submit(): void {
+    if (this.resumed.length > 0) this.resumed = [];
     const rc = this.native.submit();
     if (rc >= 0) return;
     // The kernel took part (short of memory or CQ room): the rest waits in

@@ -61,6 +61,9 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
     if (!this.inHandler) {
       throw new ProactorError('invalid-argument', 'keepBuffer(): called after the handler returned, when the buffer was already back in the ring (call it inside handleReadStream)');
     }
+    if (this.messageBlock !== NO_DATA && !this.ring.isLent(this.messageBlock, this.ring.loanOf(this.messageBlock))) {
+      throw new ProactorError('invalid-argument', 'keepBuffer(): the handler already gave the buffer back with mb.release()');
+    }
     this.kept = this.messageBlock !== NO_DATA;
     return this.messageBlock;
   }
@@ -92,7 +95,7 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
       // or its handle closed meanwhile, or if the proactor is closed
       // (nothing will release a buffer to it); otherwise it waits for a
       // buffer rather than fail.
-      if (this.cancelAsked || this.handleClosed() || this.owner!.proactor().implementation().isClosed()) {
+      if (this.cancelAsked || this.handleClosed() || this.ring.proactorClosed()) {
         res = -Errno.ECANCELED;
       } else {
         this.ring.wait(this, this.ring.releases() !== this.releasesAtSubmit);
@@ -100,8 +103,10 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
       }
     }
     let lent: MessageBlock | null = null;
+    let loan = 0;
     if (flags & CompletionFlag.BUFFER) {
       lent = this.ring.lend(flags >>> CompletionFlag.BUFFER_SHIFT, res > 0 ? res : 0);
+      loan = this.ring.loanOf(lent);
       this.messageBlock = lent;
     } else {
       this.messageBlock = NO_DATA;
@@ -110,8 +115,9 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
     try {
       super.complete(res, flags);
     } finally {
-      // Unless kept, or given back by the handler itself with mb.release().
-      if (lent !== null && !this.kept && this.ring.isLent(lent)) this.ring.release(lent);
+      // Unless kept, or given back by the handler itself with mb.release()
+      // (and perhaps lent again since, to a read the handler started).
+      if (lent !== null && !this.kept && this.ring.isLent(lent, loan)) this.ring.release(lent);
     }
   }
 
@@ -123,14 +129,14 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
   /** The ring buffer already holds the bytes. */
   protected override received(_res: number): void {}
 
-  /** A buffer came back to the ring: the read starts again (BufferWaiter). */
+  /** A buffer came back to the ring: the read starts again, on the ring's proactor (BufferWaiter). */
   resume(): void {
-    this.owner!.restart(this);
+    this.ring.restart(this);
   }
 
   /** The read is cancelled while it waits for a buffer: it completes with ECANCELED (BufferWaiter). */
   cancelWaiting(): void {
     this.cancelled = true;
-    this.owner!.restart(this);
+    this.ring.restart(this);
   }
 }
