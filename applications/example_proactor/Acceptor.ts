@@ -75,6 +75,8 @@ export class Acceptor extends PassiveEventHandler {
   private ring_: BufferRing | undefined;
   /** The proactor wheel_ and ring_ were made for (a ring lives as long as its proactor). */
   private servedBy: Proactor | undefined;
+  /** shutDown() closed wheel_: a later open() makes another. */
+  private wheelClosed = false;
   /** Starts every close closeAll has not started yet (the grace is over). */
   private closeRest: (() => void) | undefined;
   /** Gives the memory back after a spike of connections (absent: --release-memory 0, or a build without it). */
@@ -113,13 +115,16 @@ export class Acceptor extends PassiveEventHandler {
     this.listen(address, reactor, options);
     // Accepts come from the reactor's next dispatch, after this returns.
     this.proactor_ = proactor;
-    // The deadlines' wheel and the ring are made once per proactor (a ring
-    // serves its own proactor's reads only).
+    // The deadlines' wheel: a new one for another proactor, or after shutDown() closed it.
+    if (this.wheel_ === undefined || this.wheelClosed || this.servedBy !== proactor) {
+      // A deadline may expire up to a tick late: a tenth of the shorter timeout, within [10 ms, 1 s].
+      const shortest = Math.min(...[this.timeouts.idleMs, this.timeouts.lineMs].filter((ms) => ms > 0), 10_000);
+      this.wheel_ = new TimerWheel(proactor, Math.min(1000, Math.max(10, Math.floor(shortest / 10))));
+      this.wheelClosed = false;
+    }
+    // The ring, once per proactor (a ring serves its own proactor's reads only).
     if (this.servedBy === proactor) return;
     this.servedBy = proactor;
-    // A deadline may expire up to a tick late: a tenth of the shorter timeout, within [10 ms, 1 s].
-    const shortest = Math.min(...[this.timeouts.idleMs, this.timeouts.lineMs].filter((ms) => ms > 0), 10_000);
-    this.wheel_ = new TimerWheel(proactor, Math.min(1000, Math.max(10, Math.floor(shortest / 10))));
     this.ring_ = undefined;
     if (proactor.implementation().supports('recvMultishot')) {
       try {
@@ -209,6 +214,7 @@ export class Acceptor extends PassiveEventHandler {
     this.closeRest?.();
     this.closeRest = undefined;
     this.wheel_?.close();
+    this.wheelClosed = true;
     return { ...this.stats, openAtShutdown, leftOpen: this.connections() };
   }
 

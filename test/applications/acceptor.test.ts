@@ -147,3 +147,39 @@ describe.each(backends)('Acceptor.open refused while open, on the %s backend', (
     }
   });
 });
+
+describe.each(backends)('Acceptor re-opened on the same proactor after shutDown(), on the %s backend', (backend) => {
+  it('should close an idle connection after the idle timeout, as it did before the shutdown', async () => {
+    const reactor = new Reactor();
+    const proactor = new Proactor({ backend });
+    const acceptor = new Acceptor(undefined, { idleMs: 200, lineMs: 0 }, 0);
+    const sockets: Socket[] = [];
+    const idleClosed = async (): Promise<void> => {
+      const client = connect(acceptor.getLocalAddr().port, '127.0.0.1');
+      sockets.push(client);
+      let closed = false;
+      client.on('close', () => (closed = true));
+      client.on('error', () => undefined);
+      await drive(reactor, [proactor], () => closed, () => `the idle connection to be closed by the server (timedOut ${acceptor.stats.timedOut})`);
+    };
+    const shutDown = async (): Promise<void> => {
+      let stopped = false;
+      void acceptor.shutDown(1000).then(() => (stopped = true));
+      await drive(reactor, [proactor], () => stopped, () => 'the shutdown');
+    };
+    try {
+      acceptor.open(new InetAddr(0, '127.0.0.1'), reactor, proactor);
+      await idleClosed();
+      expect(acceptor.stats.timedOut).toBe(1);
+      await shutDown();
+      acceptor.open(new InetAddr(0, '127.0.0.1'), reactor, proactor);
+      await idleClosed();
+      expect(acceptor.stats.timedOut).toBe(2);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await shutDown().catch(() => undefined);
+      await proactor.close();
+      await reactor.close();
+    }
+  });
+});
