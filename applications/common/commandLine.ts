@@ -15,32 +15,41 @@ export interface ShutdownSignal {
   dispose(): void;
 }
 
-/** Listens for SIGINT and SIGTERM on behalf of the server called name. */
-export function firstSignal(name: string): ShutdownSignal {
+/**
+ * Listens for SIGINT and SIGTERM on behalf of the server called name. A
+ * signal after the first is said to come while shutting down, unless
+ * starting() says the server is still starting: then the listeners go and
+ * the signal is raised again, so that it ends the process as if none had
+ * been installed (a start that hangs can still be stopped).
+ */
+export function firstSignal(name: string, starting: () => boolean = () => false): ShutdownSignal {
   let first: ((signal: NodeJS.Signals) => void) | undefined;
   const received = new Promise<NodeJS.Signals>((resolve) => (first = resolve));
+  const dispose = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
   const onSignal = (signal: NodeJS.Signals): void => {
     if (first) {
       first(signal);
       first = undefined;
+    } else if (starting()) {
+      process.stderr.write(`${name}: ${signal} received again while starting; stopping at once\n`);
+      dispose();
+      process.kill(process.pid, signal);
     } else {
       process.stderr.write(`${name}: ${signal} received, already shutting down\n`);
     }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return {
-    received,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
+  return { received, dispose };
 }
 
 /**
  * Serves on a thread pool until the first signal (one that comes while the
- * threads start is kept for when they have): starts it (a failure: its
+ * threads start is kept for when they have; a second one then ends the
+ * process): starts it (a failure: its
  * message, exit code 1), announces its address, and at the signal says
  * `<signal> <stopping>`, stops the pool and hands what its threads report to
  * finish, whose result is the exit code.
@@ -54,10 +63,12 @@ export async function serveOnPoolUntilSignal<C extends PoolThreadCounts>(
 ): Promise<number> {
   // Listening from before the threads start (which takes a second or two):
   // a signal meanwhile stops the server as soon as it is up, not the process.
-  const signals = firstSignal(name);
+  let started = false;
+  const signals = firstSignal(name, () => !started);
   let address: InetAddr;
   try {
     address = await pool.start();
+    started = true;
   } catch (e) {
     signals.dispose();
     process.stderr.write(`${name}: ${(e as Error).message}\n`);

@@ -28,6 +28,8 @@ container.bind(PROACTOR_IMPL).to(UringProactorImpl).whenNamed('uring');
 container.bind(PROACTOR_IMPL).to(EpollProactorImpl).whenNamed('epoll');
 container.bind(PROACTOR_IMPL).to(AioProactorImpl).whenNamed('aio');
 container.bind(PROACTOR_IMPL).to(IocpProactorImpl).whenNamed('iocp');
+/** The backends bound above, each compiled for its platform only. */
+const BUILT_IN = new Set(['uring', 'epoll', 'aio', 'iocp']);
 
 /**
  * Abstract Factory for ProactorImpl: picks the backend, 'uring' then
@@ -55,9 +57,10 @@ export class ProactorFactory {
     return loadNative().defaultBackends.split(',').filter((name) => container.isBound(PROACTOR_IMPL, { name }));
   }
 
-  /** Whether name is a backend bound in the container (compiled in, or bound by the program), whether or not this machine can set it up. */
+  /** Whether name is a backend of this build, or one the program bound in the container; whether or not this machine can set it up. */
   static knows(name: string): boolean {
-    return container.isBound(PROACTOR_IMPL, { name });
+    if (!container.isBound(PROACTOR_IMPL, { name })) return false;
+    return loadNative().backends.split(',').includes(name) || !BUILT_IN.has(name);
   }
 
   /** The backends this build has that are taken only when named, not by default. */

@@ -14,6 +14,8 @@ const container = new Container();
 container.bind(REACTOR_IMPL).to(EpollReactorImpl).whenNamed('epoll');
 container.bind(REACTOR_IMPL).to(PollReactorImpl).whenNamed('poll');
 container.bind(REACTOR_IMPL).to(WsaPollReactorImpl).whenNamed('wsapoll');
+/** The demultiplexers bound above, each compiled for its platform only. */
+const BUILT_IN = new Set(['epoll', 'poll', 'wsapoll']);
 
 /**
  * Abstract Factory for ReactorImpl: picks the demultiplexer for this
@@ -36,9 +38,10 @@ export class ReactorFactory {
     return loadNative().reactorBackends.split(',').filter((name) => container.isBound(REACTOR_IMPL, { name }));
   }
 
-  /** Whether name is a demultiplexer bound in the container, whether or not this machine can set it up. */
+  /** Whether name is a demultiplexer of this build, or one the program bound in the container; whether or not this machine can set it up. */
   static knows(name: string): boolean {
-    return container.isBound(REACTOR_IMPL, { name });
+    if (!container.isBound(REACTOR_IMPL, { name })) return false;
+    return loadNative().reactorBackends.split(',').includes(name) || !BUILT_IN.has(name);
   }
 
   /** The demultiplexers this machine can set up now, in preference order. */

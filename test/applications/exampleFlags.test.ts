@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { backendNames, reactorName } from '../../applications/example_proactor/Flags';
+import { loadNative } from '../../framework/native/loadNative';
 import { runClient, runServer, SERVER } from './support';
 import { noChildNode, skipNote } from '../support/platform';
 
@@ -106,4 +109,56 @@ const LIMIT_MS = 5000;
     expect(stdout).toMatch(/^example_proactor server: SIGTERM received, shutting down$/m);
     expect(stdout).toMatch(/^example_proactor server stopped: 0 connections accepted, 0 open at shutdown, 0 closed, 0 left open;/m);
   }, 60_000);
+});
+
+describe("the servers' --backend and --reactor checks", () => {
+  // Bound in the factories on every platform, compiled only for their own.
+  const otherBackend = process.platform === 'win32' ? 'uring' : 'iocp';
+  const otherReactor = process.platform === 'win32' ? 'epoll' : 'wsapoll';
+
+  it(`should refuse --backend ${otherBackend} and --reactor ${otherReactor}, another platform's, which this build lacks`, () => {
+    expect(loadNative().backends.split(',')).not.toContain(otherBackend);
+    expect(loadNative().reactorBackends.split(',')).not.toContain(otherReactor);
+    expect(() => backendNames(otherBackend, 'usage')).toThrow(/^--backend must name this build's proactor backends/);
+    expect(() => backendNames(`${loadNative().backends.split(',')[0]},${otherBackend}`, 'usage')).toThrow(/^--backend must name/);
+    expect(() => reactorName(otherReactor, 'usage')).toThrow(/^--reactor must name one of this build's reactor backends/);
+  });
+
+  it("should take every backend and reactor this build has, alone and as a list", () => {
+    for (const name of loadNative().backends.split(',')) expect(backendNames(name, 'usage')).toBe(name);
+    expect(backendNames(loadNative().backends, 'usage')).toBe(loadNative().backends);
+    for (const name of loadNative().reactorBackends.split(',')) expect(reactorName(name, 'usage')).toBe(name);
+  });
+});
+
+(noChildNode || process.platform === 'win32' ? describe.skip : describe)(`a server whose pool never finishes starting${skipNote(noChildNode ?? (process.platform === 'win32' ? 'signals are POSIX' : undefined))}`, () => {
+  it('should end at a second SIGTERM, saying so, rather than swallow it', async () => {
+    const commandLine = join(__dirname, '..', '..', 'dist', 'applications', 'common', 'commandLine.js');
+    const script = `
+      const { serveOnPoolUntilSignal } = require(${JSON.stringify(commandLine)});
+      const pool = { start: () => new Promise(() => undefined), stop: async () => [] };
+      setInterval(() => undefined, 1000);
+      void serveOnPoolUntilSignal('test server', pool, () => undefined, 'stopping', () => 0);
+      process.stdout.write('starting\\n');
+    `;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    await new Promise<void>((resolve) =>
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+        if (stdout.includes('starting')) resolve();
+      }),
+    );
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const [code, signal] = await exited;
+    clearTimeout(killer);
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(stderr).toBe('test server: SIGTERM received again while starting; stopping at once\n');
+  }, 30_000);
 });
