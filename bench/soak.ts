@@ -62,10 +62,12 @@ try {
   fail((e as Error).message, 2);
 }
 const { values } = parsed;
-const CONNECTIONS = Number(values.connections);
-const SECONDS = Number(values.seconds);
-const PIPELINE = Number(values.pipeline);
-const SETTLE = Number(values.settle);
+/** Decimal digits only, as the servers' flags take them ('0x10', '1e3' and '' are not numbers here). */
+const whole = (text: string | undefined): number => (/^[0-9]+$/.test(text ?? '') ? Number(text) : NaN);
+const CONNECTIONS = whole(values.connections);
+const SECONDS = whole(values.seconds);
+const PIPELINE = whole(values.pipeline);
+const SETTLE = whole(values.settle);
 /** Descriptors a process needs besides one per connection (Node, the ring, the reactor, pipes). */
 const FD_HEADROOM = 200;
 const CONNECT_WIDTH = 256;

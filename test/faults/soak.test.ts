@@ -127,6 +127,8 @@ const noLimit = skip ?? (hard === undefined ? 'RLIMIT_NOFILE is unlimited here: 
 (noChildNode ? describe.skip : describe)(`the soak's flags${skipNote(noChildNode)}`, () => {
   it.each([
     [['--connections', '-5'], /^soak: --connections and --pipeline must be whole numbers ≥ 1/],
+    [['--connections', '0x10'], /^soak: --connections and --pipeline must be whole numbers ≥ 1/],
+    [['--seconds', '1e3'], /^soak: --connections and --pipeline must be whole numbers ≥ 1/],
     [['--bogus'], /^soak: Unknown option '--bogus'/],
   ])('should refuse %j with the usage and exit 2', (args, said) => {
     const run = spawnSync(process.execPath, [SOAK, ...args], { encoding: 'utf8', timeout: 20_000 });
