@@ -243,6 +243,20 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
     const skipNote = hasMultishotRecv ? '' : ` (${backend} has no multishot reads)`;
     const ringIt = hasMultishotRecv ? it : it.skip;
 
+    /** A ring of one buffer of size bytes, kept by another connection's read: the next read waits (ENOBUFS). */
+    async function usedUpRing(size: number): Promise<{ ring: BufferRing; holder: Recorder }> {
+      const ring = proactor.createBufferRing({ count: 1, size });
+      const [c, d] = socketPair();
+      closeAfter.push(c, d);
+      const holder = new Recorder(proactor);
+      holder.keep = true;
+      streams(holder, c, proactor).rs.readFromRing(ring);
+      sock.sendNow(d, Buffer.from('held'), 0, 4);
+      await dispatchUntil(proactor, () => holder.kept.length === 1, 'the one buffer, kept');
+      return { ring, holder };
+    }
+
+
     ringIt(`should deliver each arrival in a ring buffer with more set, then EOF, giving every buffer back${skipNote}`, async () => {
       proactor = new Proactor({ backend });
       const ring = proactor.createBufferRing({ count: 4, size: 64 });
@@ -348,15 +362,9 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
 
     ringIt(`readFromRing should wait while every buffer is kept, and complete with ECANCELED when closed meanwhile${skipNote}`, async () => {
       proactor = new Proactor({ backend });
-      const ring = proactor.createBufferRing({ count: 1, size: 8 });
+      const { ring, holder: first } = await usedUpRing(8);
       const [a, b] = socketPair();
-      const [c, d] = socketPair();
-      closeAfter.push(b, c, d);
-      const first = new Recorder(proactor);
-      first.keep = true;
-      streams(first, c, proactor).rs.readFromRing(ring);
-      sock.sendNow(d, Buffer.from('held'), 0, 4);
-      await dispatchUntil(proactor, () => first.kept.length === 1, 'the one buffer, kept');
+      closeAfter.push(b);
       const rec = new Recorder(proactor);
       const { rs } = streams(rec, a, proactor);
       rs.readFromRing(ring);
@@ -389,23 +397,11 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
       ['readFromRing', (rs: AsynchReadStream, ring: BufferRing) => rs.readFromRing(ring)],
       ['readMultishot', (rs: AsynchReadStream, ring: BufferRing) => rs.readMultishot(ring)],
     ] as const)('%s ending with ENOBUFS not yet dispatched', (name, read) => {
-      /** A ring of one buffer, kept by another connection's read: the next read ends with ENOBUFS. */
-      async function usedUpRing(): Promise<{ ring: BufferRing; holder: Recorder }> {
-        const ring = proactor.createBufferRing({ count: 1, size: 64 });
-        const [c, d] = socketPair();
-        closeAfter.push(c, d);
-        const holder = new Recorder(proactor);
-        holder.keep = true;
-        streams(holder, c, proactor).rs.readFromRing(ring);
-        sock.sendNow(d, Buffer.from('held'), 0, 4);
-        await dispatchUntil(proactor, () => holder.kept.length === 1, 'the one buffer, kept');
-        return { ring, holder };
-      }
 
       for (const how of ['closeHandle', 'cancel'] as const) {
         ringIt(`${name} should complete with ECANCELED, not wait for a buffer, when ${how} comes before the ENOBUFS is dispatched${skipNote}`, async () => {
           proactor = new Proactor({ backend });
-          const { ring, holder } = await usedUpRing();
+          const { ring, holder } = await usedUpRing(64);
           const [a, b] = socketPair();
           closeAfter.push(b);
           const victim = new Recorder(proactor);
@@ -474,14 +470,7 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
 
     ringIt(`a read waiting for a buffer should complete with ECANCELED at once, reading nothing, when SockStream.close closes its handle${skipNote}`, async () => {
       proactor = new Proactor({ backend });
-      const ring = proactor.createBufferRing({ count: 1, size: 8 });
-      const [c, d] = socketPair();
-      closeAfter.push(c, d);
-      const first = new Recorder(proactor);
-      first.keep = true;
-      streams(first, c, proactor).rs.readFromRing(ring);
-      sock.sendNow(d, Buffer.from('held'), 0, 4);
-      await dispatchUntil(proactor, () => first.kept.length === 1, 'the one buffer, kept');
+      const { ring, holder: first } = await usedUpRing(8);
       const [a, b] = socketPair();
       closeAfter.push(b);
       const rec = new Recorder(proactor);
@@ -564,15 +553,9 @@ describe.each(backends)('io_uring fast paths on the %s backend', (backend) => {
 
     ringIt(`inflight() should count a read waiting for a ring buffer${skipNote}`, async () => {
       proactor = new Proactor({ backend });
-      const ring = proactor.createBufferRing({ count: 1, size: 8 });
-      const [c, d] = socketPair();
+      const { ring, holder: first } = await usedUpRing(8);
       const [a, b] = socketPair();
-      closeAfter.push(a, b, c, d);
-      const first = new Recorder(proactor);
-      first.keep = true;
-      streams(first, c, proactor).rs.readFromRing(ring);
-      sock.sendNow(d, Buffer.from('held'), 0, 4);
-      await dispatchUntil(proactor, () => first.kept.length === 1, 'the one buffer, kept');
+      closeAfter.push(a, b);
       const rec = new Recorder(proactor);
       streams(rec, a, proactor).rs.readFromRing(ring);
       sock.sendNow(b, Buffer.from('waits'), 0, 5);

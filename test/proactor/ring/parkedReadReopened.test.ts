@@ -14,45 +14,18 @@
  *    the descriptor leaks (the SockStream already says INVALID_HANDLE) and
  *    the other waiters taken with it never complete.
  */
-import { type MessageBlock } from '../../../framework/common/MessageBlock';
 import { SockStream } from '../../../framework/common/SockStream';
 import { AsynchReadStream } from '../../../framework/proactor/AsynchReadStream';
-import { Handler } from '../../../framework/proactor/Handler';
 import { Proactor } from '../../../framework/proactor/Proactor';
-import { type AsynchReadMultishotResult } from '../../../framework/proactor/results/AsynchReadMultishotResult';
-import { type AsynchReadStreamResult } from '../../../framework/proactor/results/AsynchReadStreamResult';
 import { socketPair } from '../../support/streams';
-import { pump, ringBackends, ringIt, sock } from './helpers';
+import { parkRead, ringBackends, ringIt, sock } from './helpers';
 
-class Reader extends Handler {
-  readonly log: string[] = [];
-  keep = false;
-  kept: MessageBlock | undefined;
-  override handleReadStream(r: AsynchReadStreamResult) {
-    this.log.push(r.success ? r.messageBlock.data().toString() : r.errorCode);
-    if (this.keep && r.bytesTransferred > 0) this.kept = (r as AsynchReadMultishotResult).keepBuffer();
-  }
-}
-
-/** p1 with a one-buffer ring, its buffer kept by a read on (e, f); returns what the test needs. */
 async function parkedOn(backend: string) {
   const p1 = new Proactor({ backend });
   const ring = p1.createBufferRing({ count: 1, size: 8 });
   const fds = [...socketPair(), ...socketPair()];
   const [a, b, e, f] = fds;
-  const holder = new Reader(p1);
-  holder.keep = true;
-  const hs = new AsynchReadStream();
-  hs.open(holder, e, undefined, p1);
-  sock.sendNow(f, Buffer.from('zerozero'), 0, 8);
-  hs.readFromRing(ring);
-  await pump(p1, () => holder.kept !== undefined, () => 'the holder keeping the only buffer');
-  const reader = new Reader(p1);
-  const rs = new AsynchReadStream();
-  rs.open(reader, a, undefined, p1);
-  sock.sendNow(b, Buffer.from('payload'), 0, 7);
-  rs.readFromRing(ring);
-  await pump(p1, () => ring.waiting() === 1, () => `the read to wait for a buffer (waiting ${ring.waiting()}, log ${JSON.stringify(reader.log)})`);
+  const { holder, reader, rs } = await parkRead(p1, ring, [e, f], [a, b], 'zerozero', 'payload');
   return { p1, ring, fds, a, holder, reader, rs };
 }
 

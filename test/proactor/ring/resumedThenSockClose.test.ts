@@ -9,25 +9,10 @@
  * lowest free number) it reads the new connection's bytes and hands them to
  * the old connection's handler.
  */
-import { type MessageBlock } from '../../../framework/common/MessageBlock';
 import { SockStream } from '../../../framework/common/SockStream';
-import { AsynchReadStream } from '../../../framework/proactor/AsynchReadStream';
-import { Handler } from '../../../framework/proactor/Handler';
 import { Proactor } from '../../../framework/proactor/Proactor';
-import { type AsynchReadMultishotResult } from '../../../framework/proactor/results/AsynchReadMultishotResult';
-import { type AsynchReadStreamResult } from '../../../framework/proactor/results/AsynchReadStreamResult';
 import { socketPair } from '../../support/streams';
-import { pump, ringBackends, ringIt, sock } from './helpers';
-
-class Reader extends Handler {
-  readonly log: string[] = [];
-  keep = false;
-  kept: MessageBlock | undefined;
-  override handleReadStream(r: AsynchReadStreamResult) {
-    this.log.push(r.success ? r.messageBlock.data().toString() : r.errorCode);
-    if (this.keep && r.bytesTransferred > 0) this.kept = (r as AsynchReadMultishotResult).keepBuffer();
-  }
-}
+import { parkRead, pump, ringBackends, ringIt, sock } from './helpers';
 
 describe.each(ringBackends)('a ring read resumed by a release, then its handle closed with SockStream.close in the same tick, on %s', (backend, rings) => {
   const ringCase = ringIt(backend, rings);
@@ -43,19 +28,7 @@ describe.each(ringBackends)('a ring read resumed by a release, then its handle c
     const [e, f] = pair();
     const [a, b] = pair();
     try {
-      const holder = new Reader(proactor);
-      holder.keep = true;
-      const hs = new AsynchReadStream();
-      hs.open(holder, e, undefined, proactor);
-      sock.sendNow(f, Buffer.from('held'), 0, 4);
-      hs.readFromRing(ring);
-      await pump(proactor, () => holder.kept !== undefined, () => 'the holder keeping the only buffer');
-      const reader = new Reader(proactor);
-      const rs = new AsynchReadStream();
-      rs.open(reader, a, undefined, proactor);
-      sock.sendNow(b, Buffer.from('old conn'), 0, 8);
-      rs.readFromRing(ring);
-      await pump(proactor, () => ring.waiting() === 1, () => `the read to wait for a buffer (log ${JSON.stringify(reader.log)})`);
+      const { holder, reader } = await parkRead(proactor, ring, [e, f], [a, b], 'held', 'old conn');
 
       // One synchronous stretch: the buffer comes back (resuming the read),
       // the connection is closed, a new one is made (taking the number).
