@@ -149,6 +149,18 @@ async function startServer(): Promise<Server> {
   if (values['release-memory'] !== undefined) args.push('--release-memory', values['release-memory']);
   if (values.backend) args.push('--backend', values.backend);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Stopped itself (Ctrl-C, a time limit's SIGTERM), the soak takes its server along.
+  const stopBoth = (signal: NodeJS.Signals): void => {
+    child.kill('SIGKILL');
+    process.stderr.write(`soak: ${signal}: stopped, and its server with it\n`);
+    process.exit(1);
+  };
+  process.once('SIGINT', stopBoth);
+  process.once('SIGTERM', stopBoth);
+  child.once('exit', () => {
+    process.off('SIGINT', stopBoth);
+    process.off('SIGTERM', stopBoth);
+  });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

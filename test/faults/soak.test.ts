@@ -8,7 +8,7 @@
  * 10,000 pairs). It raises its own RLIMIT_NOFILE.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backends } from '../support/backends';
 import { noChildNode, onlyOnLinux, skipNote } from '../support/platform';
@@ -136,4 +136,48 @@ const noLimit = skip ?? (hard === undefined ? 'RLIMIT_NOFILE is unlimited here: 
     expect(run.stderr).toMatch(said);
     expect(run.stderr).toMatch(/\nusage: node dist\/bench\/soak\.js /);
   });
+});
+
+(skip ? describe.skip : describe)(`the soak stopped by a signal${skipNote(skip)}`, () => {
+  it('should take its server along, leaving no process behind', async () => {
+    const child = spawn(process.execPath, [SOAK, '--connections', '10', '--seconds', '60', '--settle', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    // The soak's server: its child process running MainServer, once there is one.
+    const serverOf = (pid: number): number | undefined => {
+      for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+          const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          if (parent === pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('MainServer.js')) return Number(entry);
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return undefined;
+    };
+    let server: number | undefined;
+    for (let i = 0; i < 100 && server === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      server = serverOf(child.pid!);
+    }
+    expect(server).toBeDefined();
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(/soak: SIGTERM: stopped, and its server with it\n/);
+    // Gone, or dead and waiting for init to reap it.
+    const alive = (pid: number): boolean => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 50 && alive(server!); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(server!)).toBe(false);
+  }, 30_000);
 });
