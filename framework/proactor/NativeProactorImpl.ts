@@ -227,8 +227,8 @@ export class NativeProactorImpl extends ProactorImpl {
   }
 
   closeHandle(handle: Handle, done: (error: number) => void): void {
+    // Reads parked on it for a ring buffer hear of it there (handleClosing).
     noteHandleClosing(handle);
-    this.cancelWaiters((w) => w.handle === handle);
     this.start(new AsynchCloseResult(handle, (r) => done(r.error)));
   }
 

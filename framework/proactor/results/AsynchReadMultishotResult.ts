@@ -26,6 +26,8 @@ const NO_DATA = new MessageBlock(0);
  */
 export class AsynchReadMultishotResult extends AsynchReadStreamResult implements BufferWaiter {
   private kept = false;
+  /** Which loan of its buffer the current messageBlock is (BufferRing.loanOf). */
+  private loan = 0;
   /** The wait for a buffer was cancelled: the read restarts as a no-op that completes with ECANCELED. */
   private cancelled = false;
   /** A cancel was asked for while the read was in the kernel (its ENOBUFS may be on the way already). */
@@ -61,7 +63,7 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
     if (!this.inHandler) {
       throw new ProactorError('invalid-argument', 'keepBuffer(): called after the handler returned, when the buffer was already back in the ring (call it inside handleReadStream)');
     }
-    if (this.messageBlock !== NO_DATA && !this.ring.isLent(this.messageBlock, this.ring.loanOf(this.messageBlock))) {
+    if (this.messageBlock !== NO_DATA && !this.ring.isLent(this.messageBlock, this.loan)) {
       throw new ProactorError('invalid-argument', 'keepBuffer(): the handler already gave the buffer back with mb.release()');
     }
     this.kept = this.messageBlock !== NO_DATA;
@@ -103,10 +105,9 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
       }
     }
     let lent: MessageBlock | null = null;
-    let loan = 0;
     if (flags & CompletionFlag.BUFFER) {
       lent = this.ring.lend(flags >>> CompletionFlag.BUFFER_SHIFT, res > 0 ? res : 0);
-      loan = this.ring.loanOf(lent);
+      this.loan = this.ring.loanOf(lent);
       this.messageBlock = lent;
     } else {
       this.messageBlock = NO_DATA;
@@ -117,7 +118,7 @@ export class AsynchReadMultishotResult extends AsynchReadStreamResult implements
     } finally {
       // Unless kept, or given back by the handler itself with mb.release()
       // (and perhaps lent again since, to a read the handler started).
-      if (lent !== null && !this.kept && this.ring.isLent(lent, loan)) this.ring.release(lent);
+      if (lent !== null && !this.kept && this.ring.isLent(lent, this.loan)) this.ring.release(lent);
     }
   }
 
