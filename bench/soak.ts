@@ -34,7 +34,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { parseFlags } from '../applications/example_proactor/Flags';
+import { decimal, parseFlags } from '../applications/example_proactor/Flags';
 
 const USAGE =
   'usage: node dist/bench/soak.js [--connections 10000] [--seconds 60] [--backend uring|epoll|aio]\n' +
@@ -62,12 +62,11 @@ try {
   fail((e as Error).message, 2);
 }
 const { values } = parsed;
-/** Decimal digits only, as the servers' flags take them ('0x10', '1e3' and '' are not numbers here). */
-const whole = (text: string | undefined): number => (/^[0-9]+$/.test(text ?? '') ? Number(text) : NaN);
-const CONNECTIONS = whole(values.connections);
-const SECONDS = whole(values.seconds);
-const PIPELINE = whole(values.pipeline);
-const SETTLE = whole(values.settle);
+// Decimal digits only, as the servers' flags take them.
+const CONNECTIONS = decimal(values.connections);
+const SECONDS = decimal(values.seconds);
+const PIPELINE = decimal(values.pipeline);
+const SETTLE = decimal(values.settle);
 /** Descriptors a process needs besides one per connection (Node, the ring, the reactor, pipes). */
 const FD_HEADROOM = 200;
 const CONNECT_WIDTH = 256;

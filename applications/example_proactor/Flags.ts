@@ -13,10 +13,15 @@ import { ReactorFactory } from '../../framework/reactor/ReactorFactory';
  * const port = wholeNumber('port', values.port!, 0, 65535, USAGE);
  */
 export function wholeNumber(flag: string, text: string, min: number, max: number, usage: string): number {
-  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  const n = decimal(text);
   if (n >= min && n <= max) return n;
   const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
   throw new Error(`--${flag} must be a whole number ${range}, got '${text}'\n${usage}`);
+}
+
+/** text as a number if it is decimal digits only, else NaN ('0x10', '1e3', '-1' and '' are not). */
+export function decimal(text: string | undefined): number {
+  return text !== undefined && /^[0-9]+$/.test(text) ? Number(text) : NaN;
 }
 
 /**

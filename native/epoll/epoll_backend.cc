@@ -178,17 +178,12 @@ void EpollBackend::Run(int fd, FdState& state, std::deque<Pending>& queue) {
       if (r == 0) return;  // epoll says when
     }
     const uint64_t user_data = p.op.user_data;
-    if (buffer >= 0) {
+    const uint32_t flags =
+        buffer < 0 ? 0 : kCompletionBuffer | static_cast<uint32_t>(buffer) << kCompletionBufferShift;
+    if (buffer >= 0 && !(p.op.op_flags & kOpOneShot)) {
       // Bytes in a ring buffer: a multishot receive stays at the head and
       // tries again (until EAGAIN, then the next edge), as an accept does.
-      const uint32_t flags = kCompletionBuffer | static_cast<uint32_t>(buffer) << kCompletionBufferShift;
-      if (!(p.op.op_flags & kOpOneShot)) {
-        Complete(user_data, r, flags | kCompletionMore);
-        continue;
-      }
-      queue.pop_front();
-      where_.erase(user_data);
-      Complete(user_data, r, flags);
+      Complete(user_data, r, flags | kCompletionMore);
       continue;
     }
     // A sendfile's EBADF may be its file's: the socket is gone only if
@@ -201,7 +196,7 @@ void EpollBackend::Run(int fd, FdState& state, std::deque<Pending>& queue) {
     }
     queue.pop_front();
     where_.erase(user_data);
-    Complete(user_data, r, 0);
+    Complete(user_data, r, flags);
     if (fd_gone) {
       // The number is not an open file: nothing known of it holds.
       Drop(fd);
@@ -230,7 +225,8 @@ int EpollBackend::ReceiveIntoRing(const Operation& op, int* buffer) {
   if (ring == rings_.end()) return -ENOENT;
   BufferRing& r = ring->second;
   if (r.free.empty()) {
-    // io_uring takes a buffer only once data is there: ask whether it is.
+    // A buffer is taken only once data is there (an idle socket holds none):
+    // ENOBUFS if data waits, else wait for it as any receive does.
     char byte;
     const int peeked = Retry([&] { return recv(op.fd, &byte, 1, MSG_PEEK); });
     return peeked > 0 ? -ENOBUFS : peeked;  // EOF (0), EAGAIN or the error
